@@ -1,0 +1,39 @@
+# The two commands: `make demo` and `make test`. Everything else is a step they share.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DEMO_DIR := var/demo
+
+.PHONY: demo test venv lint typecheck unit postgres e2e serve clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py demo_setup --out $(DEMO_DIR)
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: $(STAMP) lint typecheck unit postgres
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy .
+
+unit: $(STAMP)
+	$(PY) -m pytest
+
+# Django's tests again on PostgreSQL (DATABASE_URL); skipped loudly when the server is absent, fatal under CI.
+postgres: $(STAMP)
+	$(PY) tests/run_postgres.py
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,161 @@
+"""Django settings, read from the environment once (see dashboard/config.py and docs/operations.md)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+
+from dashboard.config import (
+    ConfigurationError,
+    env_bool,
+    env_int,
+    parse_track_store,
+    parse_warehouse,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("DISPATCHSCOPE_VAR_DIR", str(BASE_DIR / "var")))
+
+DEBUG = env_bool("DJANGO_DEBUG", default=False)
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG and env_bool("DISPATCHSCOPE_REQUIRE_SECRET", default=False):
+        raise ConfigurationError("DJANGO_SECRET_KEY must be set when DISPATCHSCOPE_REQUIRE_SECRET is on")
+    # A development key: fine on a laptop, refused where DISPATCHSCOPE_REQUIRE_SECRET is set.
+    SECRET_KEY = "dispatchscope-development-key-not-for-production"
+ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "dashboard",
+    "storage",
+    "pipeline",
+    "playback",
+    "experiments",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "dashboard.urls"
+ASGI_APPLICATION = "dashboard.asgi.application"
+WSGI_APPLICATION = None
+
+TEMPLATES: list[dict[str, Any]] = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+_database_url = os.environ.get("DATABASE_URL", "")
+if _database_url:
+    try:
+        DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+    except ValueError as exc:
+        raise ConfigurationError(f"DATABASE_URL is not usable: {exc}") from None
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ.get("SQLITE_PATH", str(VAR_DIR / "dispatchscope.sqlite3")),
+        }
+    }
+
+_redis_url = os.environ.get("REDIS_URL", "")
+CHANNEL_LAYERS: dict[str, dict[str, Any]] = (
+    {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [_redis_url]}}}
+    if _redis_url
+    else {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+)
+
+# The track store and the warehouse are chosen here, once, like CACHES: an alias dict, built lazily by
+# storage.connections and rebuilt when a test overrides the setting.
+_track = parse_track_store(os.environ.get("TRACK_STORE", ""), var_dir=VAR_DIR)
+TRACK_STORES: dict[str, dict[str, Any]] = {
+    "default": {
+        "BACKEND": "storage.kv.lmdb.LMDBStore" if _track.scheme == "lmdb" else "storage.kv.hbase.HBaseStore",
+        "OPTIONS": {
+            "path": str(_track.path) if _track.path else "",
+            "host": _track.host,
+            "port": _track.port,
+            "prefix": _track.prefix,
+            "map_size_gb": env_int("LMDB_MAP_SIZE_GB", 64, minimum=1),
+            **dict(_track.options),
+        },
+        "SETTING": "TRACK_STORE",
+    }
+}
+_warehouse = parse_warehouse(os.environ.get("WAREHOUSE", ""), var_dir=VAR_DIR)
+WAREHOUSES: dict[str, dict[str, Any]] = {
+    "default": {
+        "BACKEND": {
+            "duckdb": "storage.warehouse.duckdb.DuckDBWarehouse",
+            "presto": "storage.warehouse.presto.PrestoWarehouse",
+            "trino": "storage.warehouse.presto.TrinoWarehouse",
+        }[_warehouse.scheme],
+        "OPTIONS": {
+            "root": str(_warehouse.path) if _warehouse.path else "",
+            "host": _warehouse.host,
+            "port": _warehouse.port,
+            "user": _warehouse.user,
+            "catalog": _warehouse.catalog,
+            "schema": _warehouse.schema,
+        },
+        "SETTING": "WAREHOUSE",
+    }
+}
+# Where the pipeline writes Parquet (the warehouse reads it; Presto/Trino see it through a Hive catalog).
+WAREHOUSE_ROOT = Path(os.environ.get("WAREHOUSE_ROOT", str(_warehouse.path or VAR_DIR / "warehouse")))
+QUARANTINE_DIR = Path(os.environ.get("QUARANTINE_DIR", str(VAR_DIR / "quarantine")))
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "staticfiles"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LOGGING: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+}

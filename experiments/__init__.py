@@ -1,0 +1,1 @@
+"""Experiments: definitions, metric SQL, the statistics engine and the simulator."""

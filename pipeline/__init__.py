@@ -1,0 +1,1 @@
+"""Ingest: readers, validation, quarantine and writers to both stores."""

@@ -1,0 +1,1 @@
+"""SQL warehouse backends (DuckDB embedded, Presto or Trino on a cluster) over Hive-partitioned Parquet."""
