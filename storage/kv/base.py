@@ -9,7 +9,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 
-TABLES: tuple[str, ...] = ("meta", "track", "cell", "job", "round", "entity_job")
+TABLES: tuple[str, ...] = ("meta", "track", "cell", "event", "job", "round", "entity_job")
 
 
 class TrackStoreError(RuntimeError):
@@ -54,7 +54,9 @@ class SortedKV(ABC):
         """The value of one key, or None."""
         return self.get_many(table, [key])[0]
 
-    def scan_prefix(self, table: str, prefix: bytes, *, keys_only: bool = False) -> Iterator[tuple[bytes, bytes]]:
+    def scan_prefix(
+        self, table: str, prefix: bytes, *, keys_only: bool = False
+    ) -> Iterator[tuple[bytes, bytes]]:
         """Every (key, value) whose key starts with `prefix`, in key order."""
         return self.scan(table, prefix, prefix_end(prefix), keys_only=keys_only)
 
