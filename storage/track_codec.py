@@ -43,7 +43,7 @@ Int64Array = npt.NDArray[np.int64]
 Int32Array = npt.NDArray[np.int32]
 FloatArray = npt.NDArray[np.float64]
 
-_compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL)
+_compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL, write_checksum=True)
 _decompressor = zstandard.ZstdDecompressor()
 
 
@@ -92,15 +92,6 @@ def e7_to_degrees(values: Int32Array) -> FloatArray:
 WIDTH_DTYPES = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
 
 
-def _zigzag_planes(deltas: Int64Array) -> tuple[bytes, int]:
-    """Zigzag-code a (columns, n) array of deltas into byte planes of the narrowest common width."""
-    encoded = ((deltas << 1) ^ (deltas >> 63)).view(np.uint64)
-    top = int(encoded.max())
-    width = next(w for w in (1, 2, 4, 8) if top < 1 << (8 * w))
-    narrow = encoded.astype(WIDTH_DTYPES[width])
-    return narrow.view(np.uint8).reshape(deltas.shape[0], -1, width).transpose(0, 2, 1).tobytes(), width
-
-
 def _unzigzag_planes(buffer: bytes, offset: int, columns: int, n: int, width: int) -> tuple[Int64Array, int]:
     size = columns * n * width
     planes = np.frombuffer(buffer, dtype=np.uint8, count=size, offset=offset).reshape(columns, width, n)
@@ -109,13 +100,6 @@ def _unzigzag_planes(buffer: bytes, offset: int, columns: int, n: int, width: in
     for k in range(1, width):
         encoded |= planes[:, k].astype(np.int64) << (8 * k)
     return (encoded >> 1) ^ -(encoded & 1), offset + size
-
-
-def _quantise(values: FloatArray | None, step: float, top: float) -> bytes:
-    assert values is not None
-    clipped = np.clip(values, 0.0, top)
-    q = np.where(np.isfinite(values), np.rint(clipped / step), NO_VALUE_U16).astype(np.uint16)
-    return q.view(np.uint8).reshape(-1, 2).T.tobytes()
 
 
 def _unquantise(buffer: bytes, offset: int, n: int, step: float) -> tuple[FloatArray, int]:
@@ -142,35 +126,93 @@ def block_encode(
     Positions must already be fixed point; optional columns are quantised (speed 0.01 m/s, heading 0.01°,
     accuracy 0.1 m) and NaN survives as "no value".
     """
-    n = int(ts.shape[0])
-    if n == 0:
-        raise ValueError("a track block holds at least one fix")
-    ts = np.asarray(ts, dtype=np.int64)
-    stacked = np.stack([ts, lat_e7.astype(np.int64), lon_e7.astype(np.int64)])
-    deltas = np.diff(stacked, axis=1, prepend=stacked[:, :1])
-    planes, width = _zigzag_planes(deltas)
-    parts: list[bytes] = []
+    n = int(np.asarray(ts).shape[0])
+    runs = None
     if run_names:
-        lengths = np.asarray(run_lengths, dtype=np.uint32)
+        lengths = np.asarray(run_lengths, dtype=np.int64)
         if lengths.shape[0] != len(run_names) or int(lengths.sum()) != n:
             raise ValueError("run lengths must match run names and add up to the number of fixes")
-        names = "\n".join(run_names).encode()
-        parts += [struct.pack("<I", len(names)), names, lengths.tobytes()]
-    parts.append(planes)
-    flags = 0
+        runs = (np.concatenate(([0], np.cumsum(lengths)[:-1])), list(run_names))
+    bounds = np.array([0, n], dtype=np.int64)
+    return blocks_encode(
+        ts, lat_e7, lon_e7, bounds, speed_mps=speed_mps, heading_deg=heading_deg, accuracy_m=accuracy_m,
+        runs=runs,
+    )[0]  # fmt: skip
+
+
+def blocks_encode(
+    ts: Int64Array,
+    lat_e7: Int32Array,
+    lon_e7: Int32Array,
+    bounds: Int64Array,
+    *,
+    speed_mps: FloatArray | None = None,
+    heading_deg: FloatArray | None = None,
+    accuracy_m: FloatArray | None = None,
+    runs: tuple[Int64Array, list[str]] | None = None,
+) -> list[bytes]:
+    """Encode consecutive slices `bounds[i]:bounds[i+1]` of the columns into one block each.
+
+    The column work (deltas, zigzag, quantising) is done once for all blocks, so many small blocks cost
+    little more than one big one. `runs` gives the start row and the name of every run (entity) when the
+    blocks hold several entities; runs never cross a block boundary.
+    """
+    ts = np.asarray(ts, dtype=np.int64)
+    bounds = np.asarray(bounds, dtype=np.int64)
+    starts, ends = bounds[:-1], bounds[1:]
+    if ts.shape[0] == 0:
+        raise ValueError("a track block holds at least one fix")
+    if bool(np.any(ends <= starts)):
+        raise ValueError("a track block holds at least one fix")
+    stacked = np.stack([ts, lat_e7.astype(np.int64), lon_e7.astype(np.int64)])
+    deltas = np.diff(stacked, axis=1, prepend=stacked[:, :1])
+    deltas[:, starts] = 0  # each block's first values live in its header
+    zigzag = ((deltas << 1) ^ (deltas >> 63)).view(np.uint64)
+    block_max = np.maximum.reduceat(zigzag.max(axis=0), starts)
+    widths = np.select([block_max < 1 << 8, block_max < 1 << 16, block_max < 1 << 32], [1, 2, 4], 8)
+    narrow = {int(w): zigzag.astype(WIDTH_DTYPES[int(w)]) for w in np.unique(widths)}
+    t_last = np.maximum.reduceat(ts, starts)
+    optional: list[tuple[int, npt.NDArray[np.uint16], npt.NDArray[np.bool_]]] = []
     for flag, values, step, top in (
         (FLAG_SPEED, speed_mps, SPEED_STEP, 655.0),
         (FLAG_HEADING, heading_deg, HEADING_STEP, 359.99),
         (FLAG_ACCURACY, accuracy_m, ACCURACY_STEP, 6553.0),
     ):
-        if values is not None and bool(np.isfinite(values).any()):
-            flags |= flag
-            parts.append(_quantise(values, step, top))
-    header = HEADER.pack(
-        MAGIC, VERSION, flags, n, len(run_names), int(ts[0]), int(ts.max()),
-        int(lat_e7[0]), int(lon_e7[0]), width,
-    )  # fmt: skip
-    return header + _compressor.compress(b"".join(parts))
+        if values is None:
+            continue
+        finite = np.isfinite(values)
+        present = np.logical_or.reduceat(finite, starts)
+        if bool(present.any()):
+            q = np.where(finite, np.rint(np.clip(np.nan_to_num(values), 0.0, top) / step), NO_VALUE_U16)
+            optional.append((flag, q.astype(np.uint16), present))
+    run_starts = runs[0] if runs is not None else None
+    run_at = run_lengths = None
+    if run_starts is not None:
+        run_at = np.searchsorted(run_starts, bounds)
+        run_lengths = np.diff(np.append(run_starts, ts.shape[0])).astype(np.uint32)
+    out: list[bytes] = []
+    for i, (a, b) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+        width = int(widths[i])
+        parts: list[bytes] = []
+        n_runs = 0
+        if runs is not None and run_at is not None and run_lengths is not None:
+            ra, rb = int(run_at[i]), int(run_at[i + 1])
+            n_runs = rb - ra
+            names = "\n".join(runs[1][ra:rb]).encode()
+            parts += [struct.pack("<I", len(names)), names, run_lengths[ra:rb].tobytes()]
+        planes = narrow[width][:, a:b]
+        parts.append(planes.view(np.uint8).reshape(3, b - a, width).transpose(0, 2, 1).tobytes())
+        flags = 0
+        for flag, q, present in optional:
+            if present[i]:
+                flags |= flag
+                parts.append(q[a:b].view(np.uint8).reshape(b - a, 2).T.tobytes())
+        header = HEADER.pack(
+            MAGIC, VERSION, flags, b - a, n_runs, int(stacked[0, a]), int(t_last[i]),
+            int(stacked[1, a]), int(stacked[2, a]), width,
+        )  # fmt: skip
+        out.append(header + _compressor.compress(b"".join(parts)))
+    return out
 
 
 def block_header(block: bytes) -> BlockHeader:

@@ -8,7 +8,6 @@ Reads merge a bucket's parts, so late data and duplicates never show. Key layout
 from __future__ import annotations
 
 import hashlib
-import itertools
 import threading
 import zlib
 from collections.abc import Iterable, Sequence
@@ -37,6 +36,7 @@ from storage.track_codec import (
     block_decode,
     block_encode,
     block_header,
+    blocks_encode,
     degrees_to_e7,
     e7_to_degrees,
 )
@@ -198,6 +198,10 @@ class TrackStore:
         """The backend's engine name."""
         return self.kv.engine
 
+    def close(self) -> None:
+        """Release the backend's handles."""
+        self.kv.close()
+
     def _layout_settle(self, wanted: Layout | None) -> Layout:
         stored = self.kv.get("meta", LAYOUT_KEY)
         if stored is not None:
@@ -229,13 +233,14 @@ class TrackStore:
         codes, ts, lat, lon = codes[order], ts[order], lat[order], lon[order]
 
         # Duplicates inside the batch: equal (entity, ts) rows after a stable sort; the first stays.
-        same = (codes[1:] == codes[:-1]) & (ts[1:] == ts[:-1])
-        starts = np.flatnonzero(~np.concatenate(([False], same)))
-        first_of = starts[np.searchsorted(starts, np.arange(n), side="right") - 1]
-        repeated = np.concatenate(([False], same))
-        moved = (lat != lat[first_of]) | (lon != lon[first_of])
-        batch_conflicts = repeated & moved
-        batch_duplicates = repeated & ~moved
+        repeated = np.concatenate(([False], (codes[1:] == codes[:-1]) & (ts[1:] == ts[:-1])))
+        batch_conflicts = np.zeros(n, dtype=bool)
+        batch_duplicates = np.zeros(n, dtype=bool)
+        if bool(repeated.any()):
+            first_of = np.maximum.accumulate(np.where(repeated, 0, np.arange(n)))
+            moved = (lat != lat[first_of]) | (lon != lon[first_of])
+            batch_conflicts = repeated & moved
+            batch_duplicates = repeated & ~moved
         keep = ~repeated
 
         # Against the store: one range scan per (entity, bucket) the batch touches.
@@ -313,15 +318,14 @@ class TrackStore:
     ) -> None:
         change = np.flatnonzero((codes[1:] != codes[:-1]) | (buckets[1:] != buckets[:-1])) + 1
         bounds = np.concatenate(([0], change, [codes.size]))
-        items: list[tuple[bytes, bytes]] = []
-        speed, heading, accuracy = (optional[k] for k in ("speed_mps", "heading_deg", "accuracy_m"))
-        for a, b in itertools.pairwise(bounds):
-            block = block_encode(
-                ts[a:b], lat[a:b], lon[a:b], speed_mps=_slice(speed, a, b),
-                heading_deg=_slice(heading, a, b), accuracy_m=_slice(accuracy, a, b),
-            )  # fmt: skip
-            key = keys.track_key(prefixes[int(codes[a])], int(buckets[a]), zlib.crc32(block))
-            items.append((key, block))
+        blocks = blocks_encode(
+            ts, lat, lon, bounds, speed_mps=optional["speed_mps"], heading_deg=optional["heading_deg"],
+            accuracy_m=optional["accuracy_m"],
+        )  # fmt: skip
+        items = [
+            (keys.track_key(prefixes[int(codes[a])], int(buckets[a]), zlib.crc32(block)), block)
+            for a, block in zip(bounds[:-1].tolist(), blocks, strict=True)
+        ]
         self.kv.put_many("track", items)
 
     def _cells_write(
@@ -347,23 +351,21 @@ class TrackStore:
         rows, cols, buckets = rows[order], cols[order], buckets[order]
         change = np.flatnonzero(dense[1:] != dense[:-1]) + 1
         bounds = np.concatenate(([0], change, [dense.size]))
-        run_change = np.flatnonzero((codes[1:] != codes[:-1]) | (dense[1:] != dense[:-1])) + 1
-        run_bounds = np.concatenate(([0], run_change, [dense.size]))
-        run_at = np.searchsorted(run_bounds, bounds)
+        run_starts = np.concatenate(
+            ([0], np.flatnonzero((codes[1:] != codes[:-1]) | (dense[1:] != dense[:-1])) + 1)
+        )
+        run_names = [names[c] for c in codes[run_starts].tolist()]
+        blocks = blocks_encode(ts, lat, lon, bounds, runs=(run_starts, run_names))
         items: list[tuple[bytes, bytes]] = []
         row_prefixes: dict[tuple[int, int], bytes] = {}
-        for a, b, ra, rb in zip(bounds[:-1], bounds[1:], run_at[:-1], run_at[1:], strict=True):
-            run_starts = run_bounds[ra:rb]
-            lengths = np.diff(run_bounds[ra : rb + 1])
-            block = block_encode(
-                ts[a:b], lat[a:b], lon[a:b],
-                run_names=tuple(names[int(c)] for c in codes[run_starts]), run_lengths=lengths,
-            )  # fmt: skip
-            cell = (int(buckets[a]), int(rows[a]))
-            prefix = row_prefixes.get(cell)
+        firsts = bounds[:-1]
+        for bucket, row, col, block in zip(
+            buckets[firsts].tolist(), rows[firsts].tolist(), cols[firsts].tolist(), blocks, strict=True
+        ):
+            prefix = row_prefixes.get((bucket, row))
             if prefix is None:
-                prefix = row_prefixes[cell] = keys.cell_row_prefix(layout, dataset, cell[0], cell[1])
-            items.append((keys.cell_key(prefix, int(cols[a]), zlib.crc32(block)), block))
+                prefix = row_prefixes[(bucket, row)] = keys.cell_row_prefix(layout, dataset, bucket, row)
+            items.append((keys.cell_key(prefix, col, zlib.crc32(block)), block))
         self.kv.put_many("cell", items)
 
     def events_write(self, *, dataset: str, events: Sequence[StoredEvent]) -> EventWriteResult:

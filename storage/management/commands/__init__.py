@@ -1,0 +1,1 @@
+"""`manage.py` commands for the track store and the warehouse."""

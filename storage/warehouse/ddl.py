@@ -1,0 +1,112 @@
+"""The DDL that makes the Parquet fact tables a Presto or Trino Hive catalog, without moving a file.
+
+Layout it maps: `<location>/<table>/dataset=<ds>/dt=<YYYY-MM-DD>/city=<city>/part-<hash>.parquet` becomes the
+external table `<catalog>.<schema>.<table>` (file columns of TABLE_SCHEMAS, then the VARCHAR partition columns
+`dataset`, `dt`, `city`, last and in path order as the Hive connector requires), its partitions are registered
+with `system.sync_partition_metadata`, and `<catalog>.<schema>.jobs` is the view of sql/jobs_view.sql with
+its table names qualified (a view resolves names in the session that created it). Pure: text in, text out.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pyarrow as pa
+import sqlglot
+from sqlglot import exp
+
+from storage.warehouse.queries import query_get
+from storage.warehouse.schema import PARTITION_COLUMNS, TABLE_SCHEMAS, TABLES
+
+#: Engines the DDL can be written for.
+ENGINES: tuple[str, ...] = ("presto", "trino")
+_IDENTIFIER_RE = re.compile(r"[a-z_][a-z0-9_]*")
+_LABELS = {"presto": "Presto", "trino": "Trino"}
+
+
+def _column_type(arrow_type: pa.DataType) -> str:
+    """The Hive/Presto column type of a fact-table file column."""
+    if pa.types.is_string(arrow_type):
+        return "varchar"
+    if pa.types.is_int64(arrow_type):
+        return "bigint"
+    if pa.types.is_int32(arrow_type):
+        return "integer"
+    if pa.types.is_float64(arrow_type):
+        return "double"
+    if pa.types.is_boolean(arrow_type):
+        return "boolean"
+    raise TypeError(f"no Presto type for {arrow_type}")
+
+
+def _identifier_check(kind: str, name: str) -> str:
+    if not _IDENTIFIER_RE.fullmatch(name):
+        raise ValueError(f"{kind} {name!r} must be a lower-case SQL identifier ([a-z_][a-z0-9_]*)")
+    return name
+
+
+def _string(text: str, *, engine: str) -> str:
+    """`text` as a SQL string literal of `engine` (quotes doubled by sqlglot)."""
+    return exp.Literal.string(text).sql(dialect=engine)
+
+
+def ddl_statements(*, engine: str, location: str, catalog: str, schema: str) -> tuple[str, ...]:
+    """Every statement, in run order, each without its terminating semicolon.
+
+    CREATE SCHEMA, then per table CREATE TABLE … WITH (external_location, format='PARQUET', partitioned_by)
+    and its partition sync CALL, then CREATE OR REPLACE VIEW jobs. ValueError on an unknown engine, a
+    catalog/schema that is not a plain identifier, or a location that is not a URI or absolute path.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; known: {', '.join(ENGINES)}")
+    _identifier_check("catalog", catalog)
+    _identifier_check("schema", schema)
+    root = location.rstrip("/")
+    if not root or not (root.startswith("/") or re.match(r"[a-z][a-z0-9+.-]*://", root)):
+        raise ValueError(
+            f"location {location!r} must be a URI (s3://…, hdfs://…, file:///…) or an absolute path"
+        )
+    if any(ord(char) < 32 for char in root):
+        raise ValueError("location must not contain control characters")
+
+    qualified = f"{catalog}.{schema}"
+    statements = [f"CREATE SCHEMA IF NOT EXISTS {qualified} WITH (location = {_string(root, engine=engine)})"]
+    partitioned_by = ", ".join(_string(name, engine=engine) for name in PARTITION_COLUMNS)
+    for table in TABLES:
+        columns = [f"    {field.name} {_column_type(field.type)}" for field in TABLE_SCHEMAS[table]]
+        columns += [f"    {name} varchar" for name in PARTITION_COLUMNS]
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS {qualified}.{table} (\n"
+            + ",\n".join(columns)
+            + "\n)\nWITH (\n"
+            + f"    external_location = {_string(f'{root}/{table}', engine=engine)},\n"
+            + "    format = 'PARQUET',\n"
+            + f"    partitioned_by = ARRAY[{partitioned_by}]\n)"
+        )
+        arguments = ", ".join(_string(text, engine=engine) for text in (schema, table, "FULL"))
+        statements.append(f"CALL {catalog}.system.sync_partition_metadata({arguments})")
+    view = jobs_view_sql(engine=engine, catalog=catalog, schema=schema)
+    statements.append(f"CREATE OR REPLACE VIEW {qualified}.jobs AS\n{view}")
+    return tuple(statements)
+
+
+def jobs_view_sql(*, engine: str, catalog: str, schema: str) -> str:
+    """sql/jobs_view.sql in `engine`'s dialect, every fact-table name qualified as catalog.schema.table."""
+    tree = sqlglot.parse_one(query_get("jobs_view").presto_sql, read="presto")
+    for table in tree.find_all(exp.Table):
+        if table.name in TABLES and not table.args.get("db"):
+            table.set("db", exp.to_identifier(schema))
+            table.set("catalog", exp.to_identifier(catalog))
+    return tree.sql(dialect=engine, pretty=True, comments=False)
+
+
+def ddl_render(*, engine: str, location: str, catalog: str, schema: str) -> str:
+    """The DDL script: a header comment, then every statement of ddl_statements ending in `;`."""
+    statements = ddl_statements(engine=engine, location=location, catalog=catalog, schema=schema)
+    label = _LABELS[engine]
+    header = (
+        f"-- Dispatchscope warehouse for {label}: the Hive-partitioned Parquet under {location.rstrip('/')}\n"
+        f"-- as {catalog}.{schema}. Safe to run again. Partitions written later become visible after the\n"
+        f"-- sync_partition_metadata CALLs run again (the {engine} backend's refresh() runs them).\n"
+    )
+    return header + "\n" + "\n\n".join(f"{statement};" for statement in statements) + "\n"

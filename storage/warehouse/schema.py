@@ -1,0 +1,93 @@
+"""The fact tables' file columns: what the pipeline writes and every warehouse backend reads.
+
+Layout: `<root>/<table>/dataset=<ds>/dt=<YYYY-MM-DD>/city=<city>/part-<hash>.parquet`. The partition columns
+(`dataset`, `dt`, `city`) live only in the path and read back as VARCHAR; the files hold the columns below.
+Times are int64 epoch milliseconds UTC; JSON payloads (`attrs`, `features`) are stored as text.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+#: Hive partition columns, outermost first; always VARCHAR, never stored inside the files.
+PARTITION_COLUMNS: tuple[str, ...] = ("dataset", "dt", "city")
+
+
+def _schema(*fields: tuple[str, pa.DataType, bool]) -> pa.Schema:
+    return pa.schema([pa.field(name, dtype, nullable=nullable) for name, dtype, nullable in fields])
+
+
+# (name, type, nullable): a non-nullable column rejects nulls at write time.
+TABLE_SCHEMAS: dict[str, pa.Schema] = {
+    "job_events": _schema(
+        ("event_id", pa.string(), False),
+        ("type", pa.string(), False),
+        ("job", pa.string(), False),
+        ("ts", pa.int64(), False),
+        ("entity", pa.string(), True),
+        ("round", pa.string(), True),
+        ("waybill", pa.string(), True),
+        ("reason", pa.string(), True),
+        ("kind", pa.string(), True),
+        ("zone", pa.string(), True),
+        ("pickup_lat", pa.float64(), True),
+        ("pickup_lon", pa.float64(), True),
+        ("dropoff_lat", pa.float64(), True),
+        ("dropoff_lon", pa.float64(), True),
+        ("promised_ts", pa.int64(), True),
+        ("ready_ts", pa.int64(), True),
+        ("attrs", pa.string(), True),
+    ),
+    "rounds": _schema(
+        ("round", pa.string(), False),
+        ("ts", pa.int64(), False),
+        ("strategy", pa.string(), False),
+        ("strategy_version", pa.string(), True),
+        ("latency_ms", pa.float64(), True),
+        ("n_jobs", pa.int32(), False),
+        ("n_candidates", pa.int32(), False),
+        ("n_assignments", pa.int32(), False),
+        ("n_postponed", pa.int32(), False),
+        ("n_excluded", pa.int32(), False),
+    ),
+    "candidates": _schema(
+        ("round", pa.string(), False),
+        ("ts", pa.int64(), False),
+        ("job", pa.string(), False),
+        ("entity", pa.string(), False),
+        ("score", pa.float64(), True),
+        ("eta_s", pa.float64(), True),
+        ("distance_m", pa.float64(), True),
+        ("assigned", pa.bool_(), False),
+        ("features", pa.string(), True),
+    ),
+    "entity_states": _schema(
+        ("event_id", pa.string(), False),
+        ("entity", pa.string(), False),
+        ("ts", pa.int64(), False),
+        ("state", pa.string(), False),
+        ("capacity", pa.int32(), True),
+    ),
+    "experiment_assignments": _schema(
+        ("event_id", pa.string(), False),
+        ("experiment", pa.string(), False),
+        ("unit", pa.string(), False),
+        ("variant", pa.string(), False),
+        ("ts", pa.int64(), False),
+    ),
+    "gps": _schema(
+        ("entity", pa.string(), False),
+        ("ts", pa.int64(), False),
+        ("lat", pa.float64(), False),
+        ("lon", pa.float64(), False),
+        ("speed_mps", pa.float64(), True),
+        ("heading_deg", pa.float64(), True),
+        ("accuracy_m", pa.float64(), True),
+    ),
+}
+
+#: Whitelist of fact table names: the only table identifiers any SQL text may be built from.
+TABLES: tuple[str, ...] = tuple(TABLE_SCHEMAS)
+
+#: Views derived in SQL from the fact tables (see storage/warehouse/sql/jobs_view.sql).
+VIEWS: tuple[str, ...] = ("jobs",)

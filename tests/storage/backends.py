@@ -1,0 +1,23 @@
+"""Every SortedKV backend the contract suites run against, built fresh per test.
+
+A backend is a context manager factory taking a temporary directory; cluster backends start their
+protocol-level test server inside it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import ContextManager
+
+from storage.kv.base import SortedKV
+from storage.kv.lmdb import LMDBStore
+
+
+@contextlib.contextmanager
+def lmdb_backend(tmp_path: Path) -> Iterator[SortedKV]:
+    yield LMDBStore(path=tmp_path / "lmdb")
+
+
+KV_BACKENDS: dict[str, Callable[[Path], ContextManager[SortedKV]]] = {"lmdb": lmdb_backend}
