@@ -18,6 +18,7 @@ points lands on the same key while a late write for the same bucket adds a secon
 
 from __future__ import annotations
 
+import functools
 import re
 import struct
 import zlib
@@ -53,9 +54,13 @@ class Layout:
 def lp(value: str) -> bytes:
     """The length-prefixed UTF-8 bytes of an id."""
     raw = value.encode()
-    if not 0 < len(raw) <= MAX_ID_BYTES:
+    size = len(raw)
+    if not 0 < size <= MAX_ID_BYTES:
         raise ValueError(f"id {value[:40]!r} must be 1 to {MAX_ID_BYTES} bytes")
-    return bytes((len(raw),)) + raw
+    return _LENGTH_BYTES[size] + raw
+
+
+_LENGTH_BYTES = [bytes((n,)) for n in range(MAX_ID_BYTES + 1)]
 
 
 def read_lp(key: bytes, offset: int) -> tuple[str, int]:
@@ -72,6 +77,7 @@ def salt_of(layout: Layout, *parts: bytes) -> bytes:
     return bytes((checksum % layout.salts,))
 
 
+@functools.lru_cache(maxsize=1024)
 def dataset_prefix(dataset: str) -> bytes:
     """The dataset segment of every key (validated: names appear in paths and URLs too)."""
     if not DATASET_PATTERN.match(dataset):
@@ -79,6 +85,7 @@ def dataset_prefix(dataset: str) -> bytes:
     return lp(dataset)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def entity_prefix(layout: Layout, dataset: str, entity: str) -> bytes:
     """Prefix of every track key of one entity."""
     ds, ent = dataset_prefix(dataset), lp(entity)
@@ -101,6 +108,7 @@ def cell_key(row_prefix: bytes, col: int, part: int) -> bytes:
     return row_prefix + U32.pack(col) + U32.pack(part)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def id_key(layout: Layout, dataset: str, value: str) -> bytes:
     """Key of an id-addressed row (event digests, rounds), and prefix of a job's or entity's rows."""
     ds, ident = dataset_prefix(dataset), lp(value)
@@ -109,12 +117,12 @@ def id_key(layout: Layout, dataset: str, value: str) -> bytes:
 
 def job_event_key(layout: Layout, dataset: str, job: str, ts: int, event_id: str) -> bytes:
     """Key of one event (or round marker) in a job's time-ordered row range."""
-    return id_key(layout, dataset, job) + U64.pack(ts) + lp(event_id)
+    return b"".join((id_key(layout, dataset, job), U64.pack(ts), lp(event_id)))
 
 
 def entity_job_key(layout: Layout, dataset: str, entity: str, ts: int, job: str, role: int) -> bytes:
     """Key of the marker saying `entity` touched `job` at `ts` in `role`."""
-    return id_key(layout, dataset, entity) + U64.pack(ts) + lp(job) + bytes((role,))
+    return b"".join((id_key(layout, dataset, entity), U64.pack(ts), lp(job), _LENGTH_BYTES[role]))
 
 
 def bucket_of(ts: int, bucket_ms: int) -> int:

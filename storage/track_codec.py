@@ -1,25 +1,28 @@
 """The columnar track block: many GPS fixes in one value, exact to the millisecond and 1e-7 degree.
 
-Layout (little-endian): a 40-byte header, then one zstd frame holding byte-shuffled columns.
+Layout (little-endian): a 40-byte header, then one zstd frame (with checksum) holding the columns.
 
     header: magic "DS" | version u8 | flags u8 | n u32 | n_runs u32 | t_first i64 | t_last i64
             | lat_first i32 | lon_first i32 | width u8 | pad 3
     payload (zstd): [run names, '\n'-joined | run lengths u32 × n_runs]   (only when n_runs > 0)
-                    | ts deltas | lat deltas | lon deltas                     (zigzag, byte planes)
+                    | ts deltas | lat deltas | lon deltas                     (zigzag, `width` bytes)
                     | speed u16 | heading u16 | accuracy u16                  (each only if its flag is set)
 
 Times and positions are delta-encoded over the whole block in storage order, so decoding is one cumulative
 sum per column; a block that holds several entities (a cell block) stores them as runs, each run's rows
 sorted by time. The three delta columns are zigzag-coded into the narrowest of 1, 2, 4 or 8 bytes that
-holds them (`width`), then split into byte planes so zstd sees the mostly-zero high bytes together; the
-three share one width so a reader decodes them as one (3, n) array. The header stays uncompressed so a
-reader learns a block's count and time span without decompressing it.
+holds them all (`width`), so the always-zero high bytes are never stored at all; that does what a byte
+shuffle would (measured: the same size within 0.1 %) while letting a reader view the payload as a (3, n)
+array without copying it. The header stays uncompressed so a reader learns a block's count and time span
+without decompressing it. `blocks_decode` decodes many blocks in one vectorised pass.
 """
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -89,22 +92,21 @@ def e7_to_degrees(values: Int32Array) -> FloatArray:
     return values / float(FIXED_POINT)
 
 
-WIDTH_DTYPES = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+WIDTH_DTYPES: dict[int, np.dtype[Any]] = {
+    1: np.dtype("<u1"),
+    2: np.dtype("<u2"),
+    4: np.dtype("<u4"),
+    8: np.dtype("<u8"),
+}
 
 
-def _unzigzag_planes(buffer: bytes, offset: int, columns: int, n: int, width: int) -> tuple[Int64Array, int]:
-    size = columns * n * width
-    planes = np.frombuffer(buffer, dtype=np.uint8, count=size, offset=offset).reshape(columns, width, n)
-    # Reassembling with shifts is several times faster than a transposed copy of the byte planes.
-    encoded = planes[:, 0].astype(np.int64)
-    for k in range(1, width):
-        encoded |= planes[:, k].astype(np.int64) << (8 * k)
-    return (encoded >> 1) ^ -(encoded & 1), offset + size
+def _unzigzag(encoded: npt.NDArray[np.unsignedinteger[Any]], dtype: type[np.signedinteger[Any]]) -> Any:
+    wide = encoded.astype(dtype)
+    return (wide >> 1) ^ -(wide & 1)
 
 
 def _unquantise(buffer: bytes, offset: int, n: int, step: float) -> tuple[FloatArray, int]:
-    planes = np.frombuffer(buffer, dtype=np.uint8, count=2 * n, offset=offset).reshape(2, n)
-    q = planes.T.copy().view(np.uint16).ravel()
+    q = np.frombuffer(buffer, dtype="<u2", count=n, offset=offset)
     out = q.astype(np.float64) * step
     out[q == NO_VALUE_U16] = np.nan
     return out, offset + 2 * n
@@ -200,13 +202,12 @@ def blocks_encode(
             n_runs = rb - ra
             names = "\n".join(runs[1][ra:rb]).encode()
             parts += [struct.pack("<I", len(names)), names, run_lengths[ra:rb].tobytes()]
-        planes = narrow[width][:, a:b]
-        parts.append(planes.view(np.uint8).reshape(3, b - a, width).transpose(0, 2, 1).tobytes())
+        parts.append(narrow[width][:, a:b].tobytes())
         flags = 0
         for flag, q, present in optional:
             if present[i]:
                 flags |= flag
-                parts.append(q[a:b].view(np.uint8).reshape(b - a, 2).T.tobytes())
+                parts.append(q[a:b].tobytes())
         header = HEADER.pack(
             MAGIC, VERSION, flags, b - a, n_runs, int(stacked[0, a]), int(t_last[i]),
             int(stacked[1, a]), int(stacked[2, a]), width,
@@ -225,37 +226,39 @@ def block_header(block: bytes) -> BlockHeader:
     return BlockHeader(n=n, n_runs=n_runs, t_first=t_first, t_last=t_last, flags=flags)
 
 
-def block_decode(block: bytes) -> TrackColumns:
-    """Decode a block into columns, in the order they were encoded."""
+def _payload(block: bytes) -> tuple[BlockHeader, int, int, int, int, bytes]:
     header = block_header(block)
-    n = header.n
-    _, _, flags, _, n_runs, t_first, _, lat_first, lon_first, width = HEADER.unpack_from(block)
+    _, _, _, _, _, _, _, lat_first, lon_first, width = HEADER.unpack_from(block)
     try:
         raw = _decompressor.decompress(block[HEADER_SIZE:])
     except zstandard.ZstdError as exc:
         raise TrackCodecError(f"corrupt track block payload: {exc}") from None
-    offset = 0
-    run_names: tuple[str, ...] = ()
-    run_lengths = None
-    if n_runs:
-        (names_size,) = struct.unpack_from("<I", raw, 0)
-        run_names = tuple(raw[4 : 4 + names_size].decode().split("\n"))
-        offset = 4 + names_size
-        run_lengths = np.frombuffer(raw, dtype=np.uint32, count=n_runs, offset=offset)
-        offset += 4 * n_runs
-    deltas, offset = _unzigzag_planes(raw, offset, 3, n, width)
-    deltas[:, 0] += (t_first, lat_first, lon_first)
+    return header, lat_first, lon_first, width, 0, raw
+
+
+def _runs(raw: bytes, n_runs: int) -> tuple[list[str], npt.NDArray[np.uint32], int]:
+    if not n_runs:
+        return [], np.empty(0, dtype=np.uint32), 0
+    (names_size,) = struct.unpack_from("<I", raw, 0)
+    names = raw[4 : 4 + names_size].decode().split("\n")
+    lengths = np.frombuffer(raw, dtype="<u4", count=n_runs, offset=4 + names_size)
+    return names, lengths, 4 + names_size + 4 * n_runs
+
+
+def block_decode(block: bytes) -> TrackColumns:
+    """Decode a block into columns, in the order they were encoded."""
+    header, lat_first, lon_first, width, _, raw = _payload(block)
+    n = header.n
+    names, lengths, offset = _runs(raw, header.n_runs)
+    deltas = _unzigzag(np.frombuffer(raw, dtype=WIDTH_DTYPES[width], count=3 * n, offset=offset), np.int64)
+    offset += 3 * n * width
+    deltas = deltas.reshape(3, n)
+    deltas[:, 0] = (header.t_first, lat_first, lon_first)
     values = np.cumsum(deltas, axis=1)
-    ts = values[0]
-    lat = values[1].astype(np.int32)
-    lon = values[2].astype(np.int32)
     optional: list[FloatArray | None] = []
-    for flag, step in (
-        (FLAG_SPEED, SPEED_STEP),
-        (FLAG_HEADING, HEADING_STEP),
-        (FLAG_ACCURACY, ACCURACY_STEP),
-    ):
-        if flags & flag:
+    quantised = ((FLAG_SPEED, SPEED_STEP), (FLAG_HEADING, HEADING_STEP), (FLAG_ACCURACY, ACCURACY_STEP))
+    for flag, step in quantised:
+        if header.flags & flag:
             column, offset = _unquantise(raw, offset, n, step)
             optional.append(column)
         else:
@@ -263,6 +266,63 @@ def block_decode(block: bytes) -> TrackColumns:
     if offset != len(raw):
         raise TrackCodecError(f"track block payload has {len(raw) - offset} unexpected trailing bytes")
     return TrackColumns(
-        ts=ts, lat_e7=lat, lon_e7=lon, speed_mps=optional[0], heading_deg=optional[1],
-        accuracy_m=optional[2], run_names=run_names, run_lengths=run_lengths,
+        ts=values[0], lat_e7=values[1].astype(np.int32), lon_e7=values[2].astype(np.int32),
+        speed_mps=optional[0], heading_deg=optional[1], accuracy_m=optional[2],
+        run_names=tuple(names), run_lengths=lengths if header.n_runs else None,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DecodedBlocks:
+    """Fixes of many blocks, concatenated in block order; optional columns are not decoded here.
+
+    `starts[i]` is where block i begins; `run_names`/`run_lengths` list every run of every block in order.
+    """
+
+    ts: Int64Array
+    lat_e7: Int32Array
+    lon_e7: Int32Array
+    starts: Int64Array
+    run_names: list[str]
+    run_lengths: npt.NDArray[np.uint32]
+
+    def __len__(self) -> int:
+        return int(self.ts.shape[0])
+
+
+def blocks_decode(blocks: Sequence[bytes]) -> DecodedBlocks:
+    """Decode positions and times of many blocks in one vectorised pass (the box query's hot path)."""
+    arrays: list[npt.NDArray[np.unsignedinteger[Any]]] = []
+    firsts: list[tuple[int, int, int]] = []
+    counts: list[int] = []
+    names: list[str] = []
+    lengths: list[npt.NDArray[np.uint32]] = []
+    for block in blocks:
+        header, lat_first, lon_first, width, _, raw = _payload(block)
+        block_names, block_lengths, offset = _runs(raw, header.n_runs)
+        names += block_names
+        lengths.append(block_lengths)
+        n = header.n
+        arrays.append(np.frombuffer(raw, dtype=WIDTH_DTYPES[width], count=3 * n, offset=offset).reshape(3, n))
+        firsts.append((header.t_first, lat_first, lon_first))
+        counts.append(n)
+    if not arrays:
+        empty = np.empty(0, dtype=np.int64)
+        return DecodedBlocks(
+            empty, empty.astype(np.int32), empty.astype(np.int32), empty, [], np.empty(0, np.uint32)
+        )
+    # Deltas of every block in one array; each block's first delta is zero, its first values are in
+    # `firsts`. int32 arithmetic wraps, but every true value fits in int32 and is recovered exactly.
+    deltas = _unzigzag(np.concatenate(arrays, axis=1), np.int32)
+    running = np.cumsum(deltas, axis=1, dtype=np.int32)
+    size = np.array(counts, dtype=np.int64)
+    starts = np.concatenate(([0], np.cumsum(size)[:-1]))
+    base = np.array(firsts, dtype=np.int64).T
+    shift = np.repeat(base[1:] - running[1:, starts], size, axis=1).astype(np.int32)
+    lat_lon = running[1:] + shift
+    offsets = running[0] - np.repeat(running[0, starts], size)  # wraps like the sums, exact once subtracted
+    ts = np.repeat(base[0], size) + offsets.astype(np.int64)
+    return DecodedBlocks(
+        ts=ts, lat_e7=lat_lon[0], lon_e7=lat_lon[1], starts=starts, run_names=names,
+        run_lengths=np.concatenate(lengths) if lengths else np.empty(0, np.uint32),
     )  # fmt: skip

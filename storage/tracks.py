@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
 import zstandard
 
 from storage import keys
@@ -36,6 +38,7 @@ from storage.track_codec import (
     block_decode,
     block_encode,
     block_header,
+    blocks_decode,
     blocks_encode,
     degrees_to_e7,
     e7_to_degrees,
@@ -535,41 +538,31 @@ class TrackStore:
                 ranges.append((prefix + keys.U32.pack(col_lo), prefix + keys.U32.pack(col_hi + 1)))
                 row_inside = row_lo < row < row_hi
                 edges.append((time_inside, row_inside))
-        names: dict[str, int] = {}
-        chunks: list[tuple[Int32Array, Int64Array, Int32Array, Int32Array]] = []
-        blocks = 0
+        inner: list[bytes] = []
+        edge: list[bytes] = []
         for (time_inside, row_inside), found in zip(edges, self.kv.scan_many("cell", ranges), strict=True):
             for key, value in found:
-                blocks += 1
                 col = keys.U32.unpack_from(key, len(key) - 8)[0]
-                cols = block_decode(value)
-                assert cols.run_lengths is not None
-                run_index = np.array(
-                    [names.setdefault(nm, len(names)) for nm in cols.run_names], dtype=np.int32
-                )
-                ent = np.repeat(run_index, cols.run_lengths)
-                ts, lat, lon = cols.ts, cols.lat_e7, cols.lon_e7
-                if not (time_inside and row_inside and col_lo < col < col_hi):
-                    mask = (ts >= start) & (ts <= end) & (lat >= lat_lo) & (lat <= lat_hi)
-                    mask &= (lon >= lon_lo) & (lon <= lon_hi)
-                    ent, ts, lat, lon = ent[mask], ts[mask], lat[mask], lon[mask]
-                chunks.append((ent, ts, lat, lon))
-        if chunks:
-            ent_all = np.concatenate([c[0] for c in chunks])
-            ts_all = np.concatenate([c[1] for c in chunks])
-            lat_all = np.concatenate([c[2] for c in chunks])
-            lon_all = np.concatenate([c[3] for c in chunks])
-        else:
-            ent_all, ts_all = np.empty(0, np.int32), np.empty(0, np.int64)
-            lat_all, lon_all = np.empty(0, np.int32), np.empty(0, np.int32)
+                (inner if time_inside and row_inside and col_lo < col < col_hi else edge).append(value)
+        # Blocks wholly inside the box and window need no test; putting them first leaves one tail to filter.
+        decoded = blocks_decode(inner + edge)
+        runs = pc.dictionary_encode(pa.array(decoded.run_names, type=pa.string()))
+        names = runs.dictionary.to_pylist()
+        ent = np.repeat(runs.indices.to_numpy().astype(np.int32), decoded.run_lengths)
+        ts, lat, lon = decoded.ts, decoded.lat_e7, decoded.lon_e7
+        if edge:
+            cut = int(decoded.starts[len(inner)]) if inner else 0
+            t, la, lo = ts[cut:], lat[cut:], lon[cut:]
+            keep = (
+                (t >= start) & (t <= end) & (la >= lat_lo) & (la <= lat_hi) & (lo >= lon_lo) & (lo <= lon_hi)
+            )
+            if not bool(keep.all()):
+                picked = np.concatenate((np.arange(cut), cut + np.flatnonzero(keep)))
+                ent, ts, lat, lon = ent[picked], ts[picked], lat[picked], lon[picked]
         result = BoxTracks(
-            entities=tuple(names),
-            entity_index=ent_all,
-            ts=ts_all,
-            lat_e7=lat_all,
-            lon_e7=lon_all,
-            blocks_read=blocks,
-        )
+            entities=tuple(names), entity_index=ent, ts=ts, lat_e7=lat, lon_e7=lon,
+            blocks_read=len(inner) + len(edge),
+        )  # fmt: skip
         # Late parts of a cell bucket may repeat nothing (writes dedupe against the track table), so the
         # cell table needs no merge; thinning needs the (entity, time) order.
         if interval_ms is not None:
@@ -582,7 +575,7 @@ class TrackStore:
             )
             result = BoxTracks(
                 entities=ordered.entities, entity_index=ordered.entity_index[first], ts=ordered.ts[first],
-                lat_e7=ordered.lat_e7[first], lon_e7=ordered.lon_e7[first], blocks_read=blocks,
+                lat_e7=ordered.lat_e7[first], lon_e7=ordered.lon_e7[first], blocks_read=result.blocks_read,
             )  # fmt: skip
         return result
 

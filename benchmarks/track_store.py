@@ -1,0 +1,314 @@
+"""Track-store benchmark: the reference workload of ../shared/bench/anchor_tracks.py, measured side by side.
+
+One run loads the same fixes into Dispatchscope (through the real ingest pipeline), into PostgreSQL (one row
+per point, btree on (entity, ts) and (ts), read with psycopg) and reads them with DuckDB over Parquet, then
+prints a table of p50 latencies, load rates and bytes per point with the ratios between them, and last one
+JSON line. Positions are rounded to 1e-7 degree (the store's fixed point, and what a GPS log carries)
+before any system sees them, so every system answers exactly the same question.
+
+    python benchmarks/track_store.py --dsn "host=127.0.0.1 user=postgres dbname=postgres"
+    python benchmarks/track_store.py --backend hbase   # happybase against the in-process test server
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT.parent / "shared" / "bench"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from anchor_tracks import tracks  # noqa: E402
+
+from pipeline.ingest import ingest_paths  # noqa: E402
+from storage.kv.base import SortedKV  # noqa: E402
+from storage.tracks import Box, TrackStore  # noqa: E402
+
+T0 = 1_700_000_000_000
+BOX = (39.855, 116.34, 39.945, 116.46)
+BOX_WINDOW = (T0 + 300_000, T0 + 900_000)
+
+
+def p50(f: Callable[[], Any], reps: int) -> float:
+    """Median wall time of `reps` calls, in milliseconds (the anchor's p50)."""
+    xs = []
+    for _ in range(reps):
+        a = time.perf_counter()
+        f()
+        xs.append((time.perf_counter() - a) * 1000)
+    return statistics.median(xs)
+
+
+def workload(n_veh: int, seconds: int, seed: int) -> pa.Table:
+    """The anchor's tracks, positions rounded to the 1e-7 degree every system then stores."""
+    t = tracks(n_veh, seconds, seed=seed)
+    return t.set_column(2, "lat", pa.array(np.round(t.column("lat").to_numpy() * 1e7) / 1e7)).set_column(
+        3, "lon", pa.array(np.round(t.column("lon").to_numpy() * 1e7) / 1e7)
+    )
+
+
+def events_jsonl(path: Path, lines: int) -> None:
+    """A generated event mix: three lines in ten are dispatch_round with ten candidates each."""
+    rng = np.random.default_rng(11)
+    lifecycle = ("job_created", "job_assigned", "job_accepted", "job_picked_up", "job_delivered")
+    with path.open("wb") as out:
+        for i in range(lines):
+            ts = T0 + i * 10
+            if i % 10 in (2, 5, 8):
+                jobs = [f"order:o{(i + k) // 3}" for k in range(3)]
+                body: dict[str, Any] = {
+                    "type": "dispatch_round", "id": f"round-ev:{i}", "round": f"round:{i}", "ts": ts, "city": "bj",
+                    "strategy": "hungarian", "latency_ms": 80.0, "jobs": jobs,
+                    "candidates": [
+                        {"job": jobs[k % 3], "entity": f"courier:c{int(rng.integers(2000))}", "score": 0.5,
+                         "eta_s": 300.0, "distance_m": 1200.0, "features": {"load": k % 3},
+                         "entity_pos": {"lat": 39.9, "lon": 116.4, "ts": ts - 1000}}
+                        for k in range(10)
+                    ],
+                    "assignments": [{"job": jobs[0], "entity": "courier:c1"}],
+                }  # fmt: skip
+            else:
+                kind = lifecycle[i % 5]
+                body = {"type": kind, "id": f"ev:{i}", "job": f"order:o{i // 3}", "ts": ts, "city": "bj"}
+                if kind == "job_created":
+                    body |= {"kind": "delivery", "pickup": {"lat": 39.9, "lon": 116.4},
+                             "dropoff": {"lat": 39.91, "lon": 116.42}, "promised_ts": ts + 1_800_000}  # fmt: skip
+                else:
+                    body["entity"] = f"courier:c{i % 2000}"
+            out.write(orjson.dumps(body) + b"\n")
+
+
+@contextlib.contextmanager
+def kv_backend(name: str, directory: Path) -> Iterator[SortedKV]:
+    """The key-value backend under test: LMDB, or happybase against the in-process Thrift server."""
+    if name == "lmdb":
+        from storage.kv.lmdb import LMDBStore
+
+        yield LMDBStore(path=directory, map_size_gb=32)
+        return
+    from storage.kv.hbase import HBaseStore
+    from tests.servers.hbase_thrift import hbase_server
+
+    with hbase_server() as server:
+        store = HBaseStore.from_options({"host": server.host, "port": server.port, "prefix": directory.name})
+        store.tables_create()
+        yield store
+
+
+def table_bytes(kv: SortedKV, table: str) -> int:
+    """Key bytes plus value bytes held in one table."""
+    return sum(len(k) + len(v) for k, v in kv.scan(table, b"", None))
+
+
+def ours(args: argparse.Namespace, tmp: Path, entity_path: Path, box_path: Path, out: dict[str, Any]) -> None:
+    with kv_backend(args.backend, tmp / "entity-store") as kv:
+        store = TrackStore(kv)
+        started = time.perf_counter()
+        summary = ingest_paths([entity_path], dataset="bench", track_store=store, warehouse_root=tmp / "wh",
+                               quarantine_dir=tmp / "q")  # fmt: skip
+        elapsed = time.perf_counter() - started
+        assert summary.stored == summary.read, summary
+        out["ingest_points_per_s"] = round(summary.read / elapsed)
+        track = table_bytes(kv, "track")
+        cell = table_bytes(kv, "cell")
+        out["bytes_per_point"] = round(track / summary.read, 2)
+        out["bytes_per_point_with_index"] = round((track + cell) / summary.read, 2)
+        rng = np.random.default_rng(3)
+
+        def q() -> None:
+            e = f"courier:c{rng.integers(args.vehicles)}"
+            s = T0 + int(rng.integers(0, 3600)) * 1000
+            store.entity_window(dataset="bench", entity=e, start=s, end=s + 3_600_000)
+
+        p50(q, 20)  # warm the page cache the way a serving process is warm
+        rng = np.random.default_rng(3)
+        out["entity_hour_p50_ms"] = round(p50(q, args.reps), 3)
+        rerun = time.perf_counter()
+        again = ingest_paths([entity_path], dataset="bench", track_store=store, warehouse_root=tmp / "wh",
+                             quarantine_dir=tmp / "q")  # fmt: skip
+        out["reingest_stored"] = again.stored
+        out["reingest_s"] = round(time.perf_counter() - rerun, 2)
+
+    with kv_backend(args.backend, tmp / "box-store") as kv:
+        store = TrackStore(kv)
+        ingest_paths([box_path], dataset="bench", track_store=store, warehouse_root=tmp / "wh",
+                     quarantine_dir=tmp / "q")  # fmt: skip
+        box = Box(*BOX)
+        result = store.box_window(dataset="bench", box=box, start=BOX_WINDOW[0], end=BOX_WINDOW[1])
+        out["box_points"] = len(result)
+        out["box_blocks_read"] = result.blocks_read
+        p50(lambda: store.box_window(dataset="bench", box=box, start=BOX_WINDOW[0], end=BOX_WINDOW[1]), 3)
+        out["box_p50_ms"] = round(
+            p50(
+                lambda: store.box_window(dataset="bench", box=box, start=BOX_WINDOW[0], end=BOX_WINDOW[1]), 15
+            ),
+            2,
+        )
+
+    with kv_backend(args.backend, tmp / "events-store") as kv:
+        store = TrackStore(kv)
+        path = tmp / "events.jsonl"
+        events_jsonl(path, args.events)
+        started = time.perf_counter()
+        summary = ingest_paths([path], dataset="bench", track_store=store, warehouse_root=tmp / "wh-events",
+                               quarantine_dir=tmp / "q")  # fmt: skip
+        elapsed = time.perf_counter() - started
+        assert summary.stored == args.events and summary.quarantined == 0, summary
+        out["events_lines_per_s"] = round(args.events / elapsed)
+
+
+def baselines(
+    args: argparse.Namespace, tables: dict[str, pa.Table], paths: dict[str, Path], out: dict[str, Any]
+) -> None:
+    """PostgreSQL and DuckDB, loaded and queried exactly as ../shared/bench/anchor_tracks.py does."""
+    import duckdb
+    import psycopg
+
+    for name, t in tables.items():
+        with psycopg.connect(args.dsn, autocommit=True) as c:
+            c.execute(f"DROP TABLE IF EXISTS pts_{name}")
+            c.execute(
+                f"CREATE TABLE pts_{name} (id bigserial primary key, entity varchar(64), ts bigint, "
+                "lat double precision, lon double precision)"
+            )
+            a0 = time.perf_counter()
+            with c.cursor().copy(f"COPY pts_{name} (entity, ts, lat, lon) FROM STDIN") as cp:
+                for b in t.to_batches(200_000):
+                    d = b.to_pydict()
+                    for row in zip(d["entity"], d["ts"], d["lat"], d["lon"], strict=True):
+                        cp.write_row(row)
+            c.execute(f"CREATE INDEX ON pts_{name} (entity, ts)")
+            c.execute(f"CREATE INDEX ON pts_{name} (ts)")
+            c.execute(f"ANALYZE pts_{name}")
+            out[f"pg_{name}_load_pts_per_s"] = round(t.num_rows / (time.perf_counter() - a0))
+            size = c.execute(f"SELECT pg_total_relation_size('pts_{name}')").fetchone()
+            out[f"pg_{name}_bytes_per_point"] = round(size[0] / t.num_rows, 1) if size else None
+            con = duckdb.connect()
+            src = str(paths[name])
+            if name == "entity":
+                sql = f"SELECT ts, lat, lon FROM pts_{name} WHERE entity=%s AND ts BETWEEN %s AND %s ORDER BY ts"
+                dsql = "SELECT ts, lat, lon FROM read_parquet(?) WHERE entity=? AND ts BETWEEN ? AND ? ORDER BY ts"
+                rng = np.random.default_rng(3)
+
+                def q() -> None:
+                    e = f"courier:c{rng.integers(args.vehicles)}"
+                    s = T0 + int(rng.integers(0, 3600)) * 1000
+                    c.execute(sql, (e, s, s + 3_600_000)).fetchall()
+
+                def dq() -> None:
+                    e = f"courier:c{rng.integers(args.vehicles)}"
+                    s = T0 + int(rng.integers(0, 3600)) * 1000
+                    con.execute(dsql, [src, e, s, s + 3_600_000]).fetchnumpy()
+
+                out["pg_entity_hour_p50_ms"] = round(p50(q, args.reps), 2)
+                out["duckdb_entity_hour_p50_ms"] = round(p50(dq, 10), 2)
+            else:
+                sql = (
+                    f"SELECT entity, ts, lat, lon FROM pts_{name} WHERE ts BETWEEN %s AND %s "
+                    "AND lat BETWEEN %s AND %s AND lon BETWEEN %s AND %s"
+                )
+                params = (*BOX_WINDOW, BOX[0], BOX[2], BOX[1], BOX[3])
+                dsql = (
+                    "SELECT entity, ts, lat, lon FROM read_parquet(?) WHERE ts BETWEEN ? AND ? "
+                    "AND lat BETWEEN ? AND ? AND lon BETWEEN ? AND ?"
+                )
+                out["pg_box_points"] = len(c.execute(sql, params).fetchall())
+                out["pg_box_p50_ms"] = round(p50(lambda: c.execute(sql, params).fetchall(), 5), 1)
+                out["duckdb_box_p50_ms"] = round(
+                    p50(lambda: con.execute(dsql, [src, *params]).fetchnumpy(), 5), 1
+                )
+            c.execute(f"DROP TABLE pts_{name}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--vehicles", type=int, default=2000)
+    ap.add_argument("--hours", type=float, default=2)
+    ap.add_argument("--box-vehicles", type=int, default=10000)
+    ap.add_argument("--box-minutes", type=int, default=20)
+    ap.add_argument("--events", type=int, default=500_000, help="JSONL lines in the event-ingest mix")
+    ap.add_argument("--reps", type=int, default=30, help="entity-hour queries per system")
+    ap.add_argument("--dsn", default="host=127.0.0.1 user=postgres dbname=postgres")
+    ap.add_argument("--backend", choices=("lmdb", "hbase"), default="lmdb")
+    ap.add_argument("--no-baselines", action="store_true", help="skip PostgreSQL and DuckDB")
+    args = ap.parse_args()
+
+    out: dict[str, Any] = {"backend": args.backend}
+    with tempfile.TemporaryDirectory(prefix="dispatchscope-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        tables = {
+            "entity": workload(args.vehicles, int(args.hours * 3600), seed=1),
+            "box": workload(args.box_vehicles, args.box_minutes * 60, seed=2),
+        }
+        paths = {name: tmp / f"{name}.parquet" for name in tables}
+        for name, t in tables.items():
+            pq.write_table(t, paths[name])
+        out["entity_points"] = tables["entity"].num_rows
+        print(f"workload: {tables['entity'].num_rows:,} entity-set points, {tables['box'].num_rows:,} box-set points",
+              file=sys.stderr)  # fmt: skip
+        ours(args, tmp, paths["entity"], paths["box"], out)
+        if not args.no_baselines:
+            baselines(args, tables, paths, out)
+    if "pg_entity_hour_p50_ms" in out:
+        out["entity_hour_vs_postgres"] = round(out["pg_entity_hour_p50_ms"] / out["entity_hour_p50_ms"], 1)
+        out["box_vs_postgres"] = round(out["pg_box_p50_ms"] / out["box_p50_ms"], 1)
+        out["entity_hour_vs_duckdb"] = round(out["duckdb_entity_hour_p50_ms"] / out["entity_hour_p50_ms"], 1)
+        out["box_vs_duckdb"] = round(out["duckdb_box_p50_ms"] / out["box_p50_ms"], 1)
+    label = (
+        "Dispatchscope"
+        if args.backend == "lmdb"
+        else "Dispatchscope on happybase → test server (protocol overhead)"
+    )
+    rows = [
+        ("entity × 1 h, p50 ms", out.get("entity_hour_p50_ms"), out.get("pg_entity_hour_p50_ms"),
+         out.get("duckdb_entity_hour_p50_ms")),
+        ("box × 10 min, p50 ms", out.get("box_p50_ms"), out.get("pg_box_p50_ms"), out.get("duckdb_box_p50_ms")),
+        ("box points", out.get("box_points"), out.get("pg_box_points"), None),
+        ("ingest, points/s", out.get("ingest_points_per_s"), out.get("pg_entity_load_pts_per_s"), None),
+        ("bytes per point", out.get("bytes_per_point"), out.get("pg_entity_bytes_per_point"), None),
+        ("bytes per point with index", out.get("bytes_per_point_with_index"), None, None),
+        ("events ingest, lines/s", out.get("events_lines_per_s"), None, None),
+    ]  # fmt: skip
+    print(f"{'measure':<28} {label:>16} {'PostgreSQL':>12} {'DuckDB':>10}")
+    for name, mine, pg, duck in rows:
+        print(f"{name:<28} {fmt(mine):>16} {fmt(pg):>12} {fmt(duck):>10}")
+    if "entity_hour_vs_postgres" in out:
+        print(f"entity × 1 h: {out['entity_hour_vs_postgres']}× faster than PostgreSQL, "
+              f"{out['entity_hour_vs_duckdb']}× than DuckDB; box: {out['box_vs_postgres']}× faster than "
+              f"PostgreSQL, {out['box_vs_duckdb']}× than DuckDB")  # fmt: skip
+    keys = ("ingest_points_per_s", "events_lines_per_s", "entity_hour_p50_ms", "pg_entity_hour_p50_ms",
+            "entity_hour_vs_postgres", "box_p50_ms", "pg_box_p50_ms", "box_vs_postgres", "box_points",
+            "pg_box_points", "bytes_per_point", "bytes_per_point_with_index")  # fmt: skip
+    print(json.dumps({k: out.get(k) for k in keys} | {k: v for k, v in out.items() if k not in keys}))
+
+
+def fmt(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.3f}" if value < 10 else f"{value:,.1f}"
+    return f"{value:,}"
+
+
+if __name__ == "__main__":
+    main()
