@@ -77,22 +77,38 @@ def events_jsonl(path: Path, lines: int) -> None:
             if i % 10 in (2, 5, 8):
                 jobs = [f"order:o{(i + k) // 3}" for k in range(3)]
                 body: dict[str, Any] = {
-                    "type": "dispatch_round", "id": f"round-ev:{i}", "round": f"round:{i}", "ts": ts, "city": "bj",
-                    "strategy": "hungarian", "latency_ms": 80.0, "jobs": jobs,
+                    "type": "dispatch_round",
+                    "id": f"round-ev:{i}",
+                    "round": f"round:{i}",
+                    "ts": ts,
+                    "city": "bj",
+                    "strategy": "hungarian",
+                    "latency_ms": 80.0,
+                    "jobs": jobs,
                     "candidates": [
-                        {"job": jobs[k % 3], "entity": f"courier:c{int(rng.integers(2000))}", "score": 0.5,
-                         "eta_s": 300.0, "distance_m": 1200.0, "features": {"load": k % 3},
-                         "entity_pos": {"lat": 39.9, "lon": 116.4, "ts": ts - 1000}}
+                        {
+                            "job": jobs[k % 3],
+                            "entity": f"courier:c{int(rng.integers(2000))}",
+                            "score": 0.5,
+                            "eta_s": 300.0,
+                            "distance_m": 1200.0,
+                            "features": {"load": k % 3},
+                            "entity_pos": {"lat": 39.9, "lon": 116.4, "ts": ts - 1000},
+                        }
                         for k in range(10)
                     ],
                     "assignments": [{"job": jobs[0], "entity": "courier:c1"}],
-                }  # fmt: skip
+                }
             else:
                 kind = lifecycle[i % 5]
                 body = {"type": kind, "id": f"ev:{i}", "job": f"order:o{i // 3}", "ts": ts, "city": "bj"}
                 if kind == "job_created":
-                    body |= {"kind": "delivery", "pickup": {"lat": 39.9, "lon": 116.4},
-                             "dropoff": {"lat": 39.91, "lon": 116.42}, "promised_ts": ts + 1_800_000}  # fmt: skip
+                    body |= {
+                        "kind": "delivery",
+                        "pickup": {"lat": 39.9, "lon": 116.4},
+                        "dropoff": {"lat": 39.91, "lon": 116.42},
+                        "promised_ts": ts + 1_800_000,
+                    }
                 else:
                     body["entity"] = f"courier:c{i % 2000}"
             out.write(orjson.dumps(body) + b"\n")
@@ -124,8 +140,13 @@ def ours(args: argparse.Namespace, tmp: Path, entity_path: Path, box_path: Path,
     with kv_backend(args.backend, tmp / "entity-store") as kv:
         store = TrackStore(kv)
         started = time.perf_counter()
-        summary = ingest_paths([entity_path], dataset="bench", track_store=store, warehouse_root=tmp / "wh",
-                               quarantine_dir=tmp / "q")  # fmt: skip
+        summary = ingest_paths(
+            [entity_path],
+            dataset="bench",
+            track_store=store,
+            warehouse_root=tmp / "wh",
+            quarantine_dir=tmp / "q",
+        )
         elapsed = time.perf_counter() - started
         assert summary.stored == summary.read, summary
         out["ingest_points_per_s"] = round(summary.read / elapsed)
@@ -144,15 +165,25 @@ def ours(args: argparse.Namespace, tmp: Path, entity_path: Path, box_path: Path,
         rng = np.random.default_rng(3)
         out["entity_hour_p50_ms"] = round(p50(q, args.reps), 3)
         rerun = time.perf_counter()
-        again = ingest_paths([entity_path], dataset="bench", track_store=store, warehouse_root=tmp / "wh",
-                             quarantine_dir=tmp / "q")  # fmt: skip
+        again = ingest_paths(
+            [entity_path],
+            dataset="bench",
+            track_store=store,
+            warehouse_root=tmp / "wh",
+            quarantine_dir=tmp / "q",
+        )
         out["reingest_stored"] = again.stored
         out["reingest_s"] = round(time.perf_counter() - rerun, 2)
 
     with kv_backend(args.backend, tmp / "box-store") as kv:
         store = TrackStore(kv)
-        ingest_paths([box_path], dataset="bench", track_store=store, warehouse_root=tmp / "wh",
-                     quarantine_dir=tmp / "q")  # fmt: skip
+        ingest_paths(
+            [box_path],
+            dataset="bench",
+            track_store=store,
+            warehouse_root=tmp / "wh",
+            quarantine_dir=tmp / "q",
+        )
         box = Box(*BOX)
         result = store.box_window(dataset="bench", box=box, start=BOX_WINDOW[0], end=BOX_WINDOW[1])
         out["box_points"] = len(result)
@@ -170,10 +201,16 @@ def ours(args: argparse.Namespace, tmp: Path, entity_path: Path, box_path: Path,
         path = tmp / "events.jsonl"
         events_jsonl(path, args.events)
         started = time.perf_counter()
-        summary = ingest_paths([path], dataset="bench", track_store=store, warehouse_root=tmp / "wh-events",
-                               quarantine_dir=tmp / "q")  # fmt: skip
+        summary = ingest_paths(
+            [path],
+            dataset="bench",
+            track_store=store,
+            warehouse_root=tmp / "wh-events",
+            quarantine_dir=tmp / "q",
+        )
         elapsed = time.perf_counter() - started
-        assert summary.stored == args.events and summary.quarantined == 0, summary
+        assert summary.stored == args.events, summary
+        assert summary.quarantined == 0, summary
         out["events_lines_per_s"] = round(args.events / elapsed)
 
 
@@ -206,38 +243,37 @@ def baselines(
             con = duckdb.connect()
             src = str(paths[name])
             if name == "entity":
-                sql = f"SELECT ts, lat, lon FROM pts_{name} WHERE entity=%s AND ts BETWEEN %s AND %s ORDER BY ts"
-                dsql = "SELECT ts, lat, lon FROM read_parquet(?) WHERE entity=? AND ts BETWEEN ? AND ? ORDER BY ts"
-                rng = np.random.default_rng(3)
-
-                def q() -> None:
-                    e = f"courier:c{rng.integers(args.vehicles)}"
-                    s = T0 + int(rng.integers(0, 3600)) * 1000
-                    c.execute(sql, (e, s, s + 3_600_000)).fetchall()
-
-                def dq() -> None:
-                    e = f"courier:c{rng.integers(args.vehicles)}"
-                    s = T0 + int(rng.integers(0, 3600)) * 1000
-                    con.execute(dsql, [src, e, s, s + 3_600_000]).fetchnumpy()
-
-                out["pg_entity_hour_p50_ms"] = round(p50(q, args.reps), 2)
-                out["duckdb_entity_hour_p50_ms"] = round(p50(dq, 10), 2)
+                entity_queries(args, c, con, src, out)
             else:
-                sql = (
-                    f"SELECT entity, ts, lat, lon FROM pts_{name} WHERE ts BETWEEN %s AND %s "
-                    "AND lat BETWEEN %s AND %s AND lon BETWEEN %s AND %s"
-                )
-                params = (*BOX_WINDOW, BOX[0], BOX[2], BOX[1], BOX[3])
-                dsql = (
-                    "SELECT entity, ts, lat, lon FROM read_parquet(?) WHERE ts BETWEEN ? AND ? "
-                    "AND lat BETWEEN ? AND ? AND lon BETWEEN ? AND ?"
-                )
-                out["pg_box_points"] = len(c.execute(sql, params).fetchall())
-                out["pg_box_p50_ms"] = round(p50(lambda: c.execute(sql, params).fetchall(), 5), 1)
-                out["duckdb_box_p50_ms"] = round(
-                    p50(lambda: con.execute(dsql, [src, *params]).fetchnumpy(), 5), 1
-                )
+                box_queries(c, con, src, out)
             c.execute(f"DROP TABLE pts_{name}")
+
+
+def entity_queries(args: argparse.Namespace, c: Any, con: Any, src: str, out: dict[str, Any]) -> None:
+    """The anchor's entity-hour query on PostgreSQL and DuckDB, same random windows as ours."""
+    sql = "SELECT ts, lat, lon FROM pts_entity WHERE entity=%s AND ts BETWEEN %s AND %s ORDER BY ts"
+    dsql = "SELECT ts, lat, lon FROM read_parquet(?) WHERE entity=? AND ts BETWEEN ? AND ? ORDER BY ts"
+    rng = np.random.default_rng(3)
+
+    def window() -> tuple[str, int, int]:
+        s = T0 + int(rng.integers(0, 3600)) * 1000
+        return f"courier:c{rng.integers(args.vehicles)}", s, s + 3_600_000
+
+    out["pg_entity_hour_p50_ms"] = round(p50(lambda: c.execute(sql, window()).fetchall(), args.reps), 2)
+    out["duckdb_entity_hour_p50_ms"] = round(
+        p50(lambda: con.execute(dsql, [src, *window()]).fetchnumpy(), 10), 2
+    )
+
+
+def box_queries(c: Any, con: Any, src: str, out: dict[str, Any]) -> None:
+    """The anchor's box query on PostgreSQL and DuckDB."""
+    where = "ts BETWEEN %s AND %s AND lat BETWEEN %s AND %s AND lon BETWEEN %s AND %s"
+    sql = f"SELECT entity, ts, lat, lon FROM pts_box WHERE {where}"
+    dsql = f"SELECT entity, ts, lat, lon FROM read_parquet(?) WHERE {where.replace('%s', '?')}"
+    params = (*BOX_WINDOW, BOX[0], BOX[2], BOX[1], BOX[3])
+    out["pg_box_points"] = len(c.execute(sql, params).fetchall())
+    out["pg_box_p50_ms"] = round(p50(lambda: c.execute(sql, params).fetchall(), 5), 1)
+    out["duckdb_box_p50_ms"] = round(p50(lambda: con.execute(dsql, [src, *params]).fetchnumpy(), 5), 1)
 
 
 def main() -> None:
@@ -264,8 +300,10 @@ def main() -> None:
         for name, t in tables.items():
             pq.write_table(t, paths[name])
         out["entity_points"] = tables["entity"].num_rows
-        print(f"workload: {tables['entity'].num_rows:,} entity-set points, {tables['box'].num_rows:,} box-set points",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"workload: {tables['entity'].num_rows:,} entity-set and {tables['box'].num_rows:,} box-set points",
+            file=sys.stderr,
+        )
         ours(args, tmp, paths["entity"], paths["box"], out)
         if not args.no_baselines:
             baselines(args, tables, paths, out)
@@ -280,25 +318,47 @@ def main() -> None:
         else "Dispatchscope on happybase → test server (protocol overhead)"
     )
     rows = [
-        ("entity × 1 h, p50 ms", out.get("entity_hour_p50_ms"), out.get("pg_entity_hour_p50_ms"),
-         out.get("duckdb_entity_hour_p50_ms")),
-        ("box × 10 min, p50 ms", out.get("box_p50_ms"), out.get("pg_box_p50_ms"), out.get("duckdb_box_p50_ms")),
+        (
+            "entity × 1 h, p50 ms",
+            out.get("entity_hour_p50_ms"),
+            out.get("pg_entity_hour_p50_ms"),
+            out.get("duckdb_entity_hour_p50_ms"),
+        ),
+        (
+            "box × 10 min, p50 ms",
+            out.get("box_p50_ms"),
+            out.get("pg_box_p50_ms"),
+            out.get("duckdb_box_p50_ms"),
+        ),
         ("box points", out.get("box_points"), out.get("pg_box_points"), None),
         ("ingest, points/s", out.get("ingest_points_per_s"), out.get("pg_entity_load_pts_per_s"), None),
         ("bytes per point", out.get("bytes_per_point"), out.get("pg_entity_bytes_per_point"), None),
         ("bytes per point with index", out.get("bytes_per_point_with_index"), None, None),
         ("events ingest, lines/s", out.get("events_lines_per_s"), None, None),
-    ]  # fmt: skip
+    ]
     print(f"{'measure':<28} {label:>16} {'PostgreSQL':>12} {'DuckDB':>10}")
     for name, mine, pg, duck in rows:
         print(f"{name:<28} {fmt(mine):>16} {fmt(pg):>12} {fmt(duck):>10}")
     if "entity_hour_vs_postgres" in out:
-        print(f"entity × 1 h: {out['entity_hour_vs_postgres']}× faster than PostgreSQL, "
-              f"{out['entity_hour_vs_duckdb']}× than DuckDB; box: {out['box_vs_postgres']}× faster than "
-              f"PostgreSQL, {out['box_vs_duckdb']}× than DuckDB")  # fmt: skip
-    keys = ("ingest_points_per_s", "events_lines_per_s", "entity_hour_p50_ms", "pg_entity_hour_p50_ms",
-            "entity_hour_vs_postgres", "box_p50_ms", "pg_box_p50_ms", "box_vs_postgres", "box_points",
-            "pg_box_points", "bytes_per_point", "bytes_per_point_with_index")  # fmt: skip
+        print(
+            f"entity × 1 h: {out['entity_hour_vs_postgres']}× faster than PostgreSQL, "
+            f"{out['entity_hour_vs_duckdb']}× than DuckDB; box: {out['box_vs_postgres']}× faster than "
+            f"PostgreSQL, {out['box_vs_duckdb']}× than DuckDB"
+        )
+    keys = (
+        "ingest_points_per_s",
+        "events_lines_per_s",
+        "entity_hour_p50_ms",
+        "pg_entity_hour_p50_ms",
+        "entity_hour_vs_postgres",
+        "box_p50_ms",
+        "pg_box_p50_ms",
+        "box_vs_postgres",
+        "box_points",
+        "pg_box_points",
+        "bytes_per_point",
+        "bytes_per_point_with_index",
+    )
     print(json.dumps({k: out.get(k) for k in keys} | {k: v for k, v in out.items() if k not in keys}))
 
 

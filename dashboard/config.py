@@ -13,7 +13,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 TRACK_STORE_SCHEMES = ("lmdb", "hbase")
 WAREHOUSE_SCHEMES = ("duckdb", "presto", "trino")
-BOOLEAN_WORDS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False, "": False}
+BOOLEAN_WORDS = {
+    **dict.fromkeys(("1", "true", "yes", "on"), True),
+    **dict.fromkeys(("0", "false", "no", "off", ""), False),
+}
 
 
 class ConfigurationError(RuntimeError):
@@ -57,9 +60,8 @@ def env_bool(name: str, default: bool = False) -> bool:
     try:
         return BOOLEAN_WORDS[raw.strip().lower()]
     except KeyError:
-        raise ConfigurationError(
-            f"{name}={raw!r} is not a boolean; accepted values: {', '.join(sorted(k for k in BOOLEAN_WORDS if k))}"
-        ) from None
+        accepted = ", ".join(sorted(k for k in BOOLEAN_WORDS if k))
+        raise ConfigurationError(f"{name}={raw!r} is not a boolean; accepted values: {accepted}") from None
 
 
 def env_int(name: str, default: int, *, minimum: int = 0) -> int:
@@ -116,7 +118,9 @@ def parse_warehouse(raw: str, *, var_dir: Path) -> WarehouseConfig:
     if parts.scheme == "duckdb":
         path_text = unquote(parts.netloc + parts.path)
         if not path_text:
-            raise ConfigurationError(f"WAREHOUSE={raw!r} names no directory (example: duckdb:///srv/warehouse)")
+            raise ConfigurationError(
+                f"WAREHOUSE={raw!r} names no directory (example: duckdb:///srv/warehouse)"
+            )
         return WarehouseConfig(scheme="duckdb", path=Path(path_text))
     segments = [s for s in parts.path.split("/") if s]
     if not parts.hostname or len(segments) != 2:

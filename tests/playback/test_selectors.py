@@ -33,22 +33,57 @@ def load_flow(store):
             event({"type": "job_created", "id": "e1", "job": "order:o1", "ts": T0 + 600_000, "city": "bj"}),
             event(
                 {
-                    "type": "dispatch_round", "id": "r1", "round": "round:1", "ts": T0 + 630_000, "city": "bj",
-                    "strategy": "nearest", "jobs": ["order:o1"], "postponed": [],
+                    "type": "dispatch_round",
+                    "id": "r1",
+                    "round": "round:1",
+                    "ts": T0 + 630_000,
+                    "city": "bj",
+                    "strategy": "nearest",
+                    "jobs": ["order:o1"],
+                    "postponed": [],
                     "candidates": [
-                        {"job": "order:o1", "entity": "courier:c2", "score": 0.4, "eta_s": 300, "distance_m": 900,
-                         "features": {}, "entity_pos": {"lat": 39.91, "lon": 116.41, "ts": T0 + 629_000}},
-                        {"job": "order:o1", "entity": "courier:c1", "score": 0.9, "eta_s": 120, "distance_m": 300,
-                         "features": {"load": 1}},
+                        {
+                            "job": "order:o1",
+                            "entity": "courier:c2",
+                            "score": 0.4,
+                            "eta_s": 300,
+                            "distance_m": 900,
+                            "features": {},
+                            "entity_pos": {"lat": 39.91, "lon": 116.41, "ts": T0 + 629_000},
+                        },
+                        {
+                            "job": "order:o1",
+                            "entity": "courier:c1",
+                            "score": 0.9,
+                            "eta_s": 120,
+                            "distance_m": 300,
+                            "features": {"load": 1},
+                        },
                     ],
                     "assignments": [{"job": "order:o1", "entity": "courier:c1"}],
                     "excluded": [{"job": "order:o1", "entity": "courier:c3", "reason": "too_far"}],
                 }
             ),
-            event({"type": "job_accepted", "id": "e2", "job": "order:o1", "ts": T0 + 640_000, "entity": "courier:c1"}),
-            event({"type": "job_delivered", "id": "e3", "job": "order:o1", "ts": T0 + 1_800_000, "entity": "courier:c1"}),
+            event(
+                {
+                    "type": "job_accepted",
+                    "id": "e2",
+                    "job": "order:o1",
+                    "ts": T0 + 640_000,
+                    "entity": "courier:c1",
+                }
+            ),
+            event(
+                {
+                    "type": "job_delivered",
+                    "id": "e3",
+                    "job": "order:o1",
+                    "ts": T0 + 1_800_000,
+                    "entity": "courier:c1",
+                }
+            ),
         ],
-    )  # fmt: skip
+    )
 
 
 def test_job_flow_has_rounds_candidates_and_tracks(configured_track_store):

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager as ContextManager
 from pathlib import Path
-from typing import ContextManager
 
 from storage.kv.base import SortedKV
 from storage.kv.lmdb import LMDBStore

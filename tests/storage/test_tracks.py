@@ -98,13 +98,16 @@ def test_late_and_out_of_order_data_merge_on_read(track_store, kv):
     assert track_store.compact(dataset="d", entity="courier:c7") >= 1
     assert len(list(kv.scan("track", b"", None))) < parts_before
     again = track_store.entity_window(dataset="d", entity="courier:c7", start=T0, end=T0 + 10**9)
-    assert again.ts.tolist() == got.ts.tolist() and again.lat_e7.tolist() == got.lat_e7.tolist()
+    assert again.ts.tolist() == got.ts.tolist()
+    assert again.lat_e7.tolist() == got.lat_e7.tolist()
 
 
 def test_window_edges_are_inclusive(track_store):
     track_store.points_write(dataset="d", batch=batch(walk("courier:c1", 100)))
     got = track_store.entity_window(dataset="d", entity="courier:c1", start=T0 + 10_000, end=T0 + 20_000)
-    assert got.ts[0] == T0 + 10_000 and got.ts[-1] == T0 + 20_000 and len(got) == 11
+    assert got.ts[0] == T0 + 10_000
+    assert got.ts[-1] == T0 + 20_000
+    assert len(got) == 11
 
 
 def test_optional_columns_survive(track_store):
@@ -115,7 +118,8 @@ def test_optional_columns_survive(track_store):
     track_store.points_write(dataset="d", batch=b)
     got = track_store.entity_window(dataset="d", entity="courier:c1", start=T0, end=T0 + 10_000)
     assert got.speed_mps is not None
-    assert np.isnan(got.speed_mps[1]) and got.speed_mps[2] == pytest.approx(3.25)
+    assert np.isnan(got.speed_mps[1])
+    assert got.speed_mps[2] == pytest.approx(3.25)
 
 
 def test_box_query_matches_a_scan_of_every_point(track_store):
@@ -157,11 +161,19 @@ def test_entity_span_reads_headers(track_store):
 
 def round_event(rid, ts, jobs, offered, assigned):
     body = {
-        "type": "dispatch_round", "id": f"ev:{rid}", "round": rid, "ts": ts, "city": "bj", "strategy": "nearest",
+        "type": "dispatch_round",
+        "id": f"ev:{rid}",
+        "round": rid,
+        "ts": ts,
+        "city": "bj",
+        "strategy": "nearest",
         "jobs": jobs,
-        "candidates": [{"job": j, "entity": e, "score": 1.0, "eta_s": 60.0, "distance_m": 100.0, "features": {}} for j, e in offered],
+        "candidates": [
+            {"job": j, "entity": e, "score": 1.0, "eta_s": 60.0, "distance_m": 100.0, "features": {}}
+            for j, e in offered
+        ],
         "assignments": [{"job": j, "entity": e} for j, e in assigned],
-    }  # fmt: skip
+    }
     return StoredEvent(id=body["id"], type="dispatch_round", ts=ts, body=body)
 
 
@@ -175,11 +187,17 @@ def job_event(eid, kind, job, ts, entity=None):
 def test_job_flow_events_rounds_and_markers(track_store):
     events = [
         job_event("e1", "job_created", "order:o1", T0),
-        round_event("round:r1", T0 + 30_000, ["order:o1", "order:o2"], [("order:o1", "courier:c1"), ("order:o1", "courier:c2")], [("order:o1", "courier:c1")]),
+        round_event(
+            "round:r1",
+            T0 + 30_000,
+            ["order:o1", "order:o2"],
+            [("order:o1", "courier:c1"), ("order:o1", "courier:c2")],
+            [("order:o1", "courier:c1")],
+        ),
         job_event("e2", "job_assigned", "order:o1", T0 + 31_000, "courier:c1"),
         job_event("e3", "job_delivered", "order:o1", T0 + 900_000, "courier:c1"),
         job_event("e9", "job_created", "order:o10", T0),
-    ]  # fmt: skip
+    ]
     result = track_store.events_write(dataset="d", events=list(reversed(events)))
     assert (result.stored, result.duplicates) == (5, 0)
     flow = track_store.job_events(dataset="d", job="order:o1")
