@@ -127,7 +127,7 @@ def kv_backend(name: str, directory: Path) -> Iterator[SortedKV]:
 
     with hbase_server() as server:
         store = HBaseStore.from_options({"host": server.host, "port": server.port, "prefix": directory.name})
-        store.tables_create()
+        store.create_tables()
         yield store
 
 
@@ -301,7 +301,7 @@ def main() -> None:
             pq.write_table(t, paths[name])
         out["entity_points"] = tables["entity"].num_rows
         print(
-            f"workload: {tables['entity'].num_rows:,} entity-set and {tables['box'].num_rows:,} box-set points",
+            f"workload: {tables['entity'].num_rows:,} + {tables['box'].num_rows:,} points",
             file=sys.stderr,
         )
         ours(args, tmp, paths["entity"], paths["box"], out)

@@ -13,6 +13,7 @@ from django.dispatch import receiver
 from django.utils.connection import BaseConnectionHandler
 from django.utils.module_loading import import_string
 
+from storage.keys import Layout
 from storage.kv.base import SortedKV, TrackStoreError
 from storage.tracks import TrackStore
 from storage.warehouse.base import Warehouse, WarehouseError
@@ -42,8 +43,11 @@ class TrackStoreHandler(BaseConnectionHandler):  # type: ignore[type-arg]
     def create_connection(self, alias: str) -> TrackStore:
         config = self.settings[alias]
         backend = _backend_class(config, alias, "TRACK_STORES", TrackStoreError)
-        kv: SortedKV = backend.from_options(config.get("OPTIONS", {}))
-        return TrackStore(kv)
+        options = config.get("OPTIONS", {})
+        kv: SortedKV = backend.from_options(options)
+        # A salt count named in the setting must match the one the store was created with.
+        layout = Layout(salts=int(options["salts"])) if options.get("salts") else None
+        return TrackStore(kv, layout=layout)
 
     def __getitem__(self, alias: str) -> TrackStore:
         store: TrackStore = super().__getitem__(alias)

@@ -82,8 +82,8 @@ def test_runs_of_several_entities_survive():
 def test_many_blocks_at_once_equal_one_at_a_time():
     rng = np.random.default_rng(4)
     ts = T0 + np.cumsum(rng.integers(1, 2000, 1000))
-    lat = rng.integers(-1e8, 1e8, 1000).astype(np.int32)
-    lon = rng.integers(-1e8, 1e8, 1000).astype(np.int32)
+    lat = rng.integers(-100_000_000, 100_000_000, 1000).astype(np.int32)
+    lon = rng.integers(-100_000_000, 100_000_000, 1000).astype(np.int32)
     bounds = np.array([0, 1, 300, 301, 999, 1000])
     many = blocks_encode(ts, lat, lon, bounds)
     single = [block_encode(ts[a:b], lat[a:b], lon[a:b]) for a, b in itertools.pairwise(bounds)]
