@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_DIR := var/demo
 
-.PHONY: demo test venv lint typecheck unit postgres e2e serve clean
+.PHONY: demo test venv lint typecheck unit postgres bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,12 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py demo_setup --out $(DEMO_DIR)
-	$(PY) manage.py runserver 127.0.0.1:8000
+	@echo "Serving on http://127.0.0.1:8000 (Ctrl-C stops it)"
+	$(PY) manage.py runserver --noreload --insecure 127.0.0.1:8000
+
+# The track-store benchmark against PostgreSQL and DuckDB (prints a table, then one JSON line).
+bench: $(STAMP)
+	$(PY) benchmarks/track_store.py
 
 test: $(STAMP) lint typecheck unit postgres
 
