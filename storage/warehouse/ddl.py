@@ -20,7 +20,7 @@ from storage.warehouse.schema import PARTITION_COLUMNS, TABLE_SCHEMAS, TABLES
 
 #: Engines the DDL can be written for.
 ENGINES: tuple[str, ...] = ("presto", "trino")
-_IDENTIFIER_RE = re.compile(r"[a-z_][a-z0-9_]*")
+_IDENTIFIER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _LABELS = {"presto": "Presto", "trino": "Trino"}
 
 
@@ -40,9 +40,10 @@ def _column_type(arrow_type: pa.DataType) -> str:
 
 
 def _identifier_check(kind: str, name: str) -> str:
+    """`name` lower-cased, as Presto and Trino store unquoted identifiers; ValueError unless plain."""
     if not _IDENTIFIER_RE.fullmatch(name):
-        raise ValueError(f"{kind} {name!r} must be a lower-case SQL identifier ([a-z_][a-z0-9_]*)")
-    return name
+        raise ValueError(f"{kind} {name!r} must be a plain SQL identifier ([A-Za-z_][A-Za-z0-9_]*)")
+    return name.lower()
 
 
 def _string(text: str, *, engine: str) -> str:
@@ -59,8 +60,8 @@ def ddl_statements(*, engine: str, location: str, catalog: str, schema: str) -> 
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; known: {', '.join(ENGINES)}")
-    _identifier_check("catalog", catalog)
-    _identifier_check("schema", schema)
+    catalog = _identifier_check("catalog", catalog)
+    schema = _identifier_check("schema", schema)
     root = location.rstrip("/")
     if not root or not (root.startswith("/") or re.match(r"[a-z][a-z0-9+.-]*://", root)):
         raise ValueError(
@@ -104,9 +105,10 @@ def ddl_render(*, engine: str, location: str, catalog: str, schema: str) -> str:
     """The DDL script: a header comment, then every statement of ddl_statements ending in `;`."""
     statements = ddl_statements(engine=engine, location=location, catalog=catalog, schema=schema)
     label = _LABELS[engine]
+    qualified = f"{catalog}.{schema}".lower()
     header = (
         f"-- Dispatchscope warehouse for {label}: the Hive-partitioned Parquet under {location.rstrip('/')}\n"
-        f"-- as {catalog}.{schema}. Safe to run again. Partitions written later become visible after the\n"
+        f"-- as {qualified}. Safe to run again. Partitions written later become visible after the\n"
         f"-- sync_partition_metadata CALLs run again (the {engine} backend's refresh() runs them).\n"
     )
     return header + "\n" + "\n\n".join(f"{statement};" for statement in statements) + "\n"

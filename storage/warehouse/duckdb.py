@@ -60,11 +60,16 @@ class DuckDBWarehouse(Warehouse):
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._closed = False
-        self._connection = duckdb.connect(":memory:")
-        self._session_configure(self._connection)
         self._tables_with_files: frozenset[str] = frozenset()
-        with self._lock:
-            self._views_create(force=True)
+        self._root_check()
+        self._connection = duckdb.connect(":memory:")
+        try:
+            self._session_configure(self._connection)
+            with self._lock:
+                self._views_create(force=True)
+        except BaseException:
+            self._connection.close()
+            raise
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> DuckDBWarehouse:
@@ -76,7 +81,7 @@ class DuckDBWarehouse(Warehouse):
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
         """Rows of `sql` with `?`s bound by DuckDB (values never enter the SQL text), as frame_from_arrow."""
-        cursor = self._cursor()
+        cursor = self.cursor()
         try:
             relation = cursor.sql(sql, params=list(params))
             table = relation.to_arrow_table() if relation is not None else pa.table({})
@@ -114,7 +119,7 @@ class DuckDBWarehouse(Warehouse):
         if self._closed:
             raise WarehouseError("the DuckDB warehouse is closed")
 
-    def _cursor(self) -> duckdb.DuckDBPyConnection:
+    def cursor(self) -> duckdb.DuckDBPyConnection:
         """This thread's connection to the shared in-memory database (one connection per thread)."""
         cursor: duckdb.DuckDBPyConnection | None = getattr(self._local, "cursor", None)
         if cursor is not None and not self._closed:
