@@ -1,0 +1,100 @@
+"""Log in through the form, search an order and then its courier, in a real Chromium."""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+import numpy as np
+import pytest
+from playwright.sync_api import Page, expect
+
+from storage.connections import track_stores
+from storage.records import PointBatch, StoredEvent
+
+DATASET = "e2e-city"
+START = 1_773_489_600_000  # 2026-03-14T12:00:00Z
+POINTS = 120
+
+
+def dataset_write() -> None:
+    store = track_stores["default"]
+    seconds = np.arange(POINTS, dtype=np.int64)
+    store.points_write(
+        dataset=DATASET,
+        batch=PointBatch(
+            entity_names=("courier:c17",),
+            entity_codes=np.zeros(POINTS, dtype=np.int32),
+            ts=START + seconds * 1000,
+            lat=(52.52 + seconds * 1e-5).astype(np.float64),
+            lon=(13.40 + seconds * 1e-5).astype(np.float64),
+        ),
+    )
+    bodies: list[dict[str, Any]] = [
+        {
+            "type": "job_created", "id": "ev-1", "ts": START, "job": "order:o123", "city": "berlin",
+            "kind": "delivery", "pickup": {"lat": 52.52, "lon": 13.40},
+            "dropoff": {"lat": 52.53, "lon": 13.41},
+        },
+        {
+            "type": "dispatch_round", "id": "ev-2", "ts": START + 30_000, "round": "round:r1",
+            "city": "berlin", "strategy": "greedy_eta", "jobs": ["order:o123"],
+            "candidates": [{"job": "order:o123", "entity": "courier:c17", "score": 0.9, "eta_s": 240,
+                            "distance_m": 800.0, "features": {}}],
+            "assignments": [{"job": "order:o123", "entity": "courier:c17"}],
+        },
+        {"type": "job_assigned", "id": "ev-3", "ts": START + 31_000, "job": "order:o123",
+         "entity": "courier:c17", "round": "round:r1", "waybill": "w1"},
+        {"type": "job_delivered", "id": "ev-4", "ts": START + 119_000, "job": "order:o123",
+         "entity": "courier:c17", "waybill": "w1"},
+    ]  # fmt: skip
+    store.events_write(
+        dataset=DATASET,
+        events=[StoredEvent(id=b["id"], type=b["type"], ts=b["ts"], body=b) for b in bodies],
+    )
+
+
+@pytest.mark.e2e
+def test_login_and_search_an_order_then_its_courier(
+    page: Page, live_server, settings, tmp_path, django_user_model
+):
+    stores = copy.deepcopy(settings.TRACK_STORES)
+    stores["default"]["OPTIONS"]["path"] = str(tmp_path / "tracks")
+    settings.TRACK_STORES = stores
+    dataset_write()
+    django_user_model.objects.create_user(username="ops-e2e", password="a long e2e password")
+
+    script_errors: list[str] = []
+    page.on("pageerror", lambda error: script_errors.append(str(error)))
+
+    page.goto(f"{live_server.url}/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    page.get_by_label("Username").fill("ops-e2e")
+    page.get_by_label("Password").fill("a long e2e password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Search", exact=True)).to_be_visible()
+
+    page.get_by_label("Dataset", exact=True).select_option(DATASET)
+    search_box = page.get_by_label("Order, courier or bike id")
+    search_box.blur()
+    expect(search_box).not_to_be_focused()
+    page.keyboard.press("/")
+    expect(search_box).to_be_focused()
+    search_box.fill("order:o123")
+    search_box.press("Enter")
+
+    expect(page.locator("#result-title")).to_have_text("order:o123")
+    expect(page.get_by_text("2026-03-14T12:00:00Z").first).to_be_visible()
+    expect(page.get_by_text("1 min 59 s").first).to_be_visible()
+    timeline = page.locator("table.table--timeline tbody tr")
+    expect(timeline).to_have_count(4)
+    expect(timeline.last).to_contain_text("job_delivered")
+    assert f"dataset={DATASET}" in page.url
+    assert "q=order%3Ao123" in page.url
+
+    page.get_by_role("link", name="courier:c17").first.click()
+    expect(page.locator("#result-title")).to_have_text("courier:c17")
+    expect(page.get_by_test_id("point-count")).to_have_text(str(POINTS))
+    expect(page.get_by_role("link", name="order:o123")).to_be_visible()
+    assert script_errors == []
