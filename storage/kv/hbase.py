@@ -39,6 +39,9 @@ T = TypeVar("T")
 FAMILY = b"d"
 COLUMN = b"d:v"
 SALTS_KEY = b"layout:salts"
+#: Bytes of keys and values per mutateRows call: the gateway's framed transport refuses frames over
+#: `hbase.regionserver.thrift.framed.max_frame_size_in_mb` (2 MB by default), and track blocks are large.
+WRITE_BATCH_BYTES = 1 << 20
 #: Tables whose keys start with a salt byte, and so are pre-split by salt; `meta` is small and unsalted.
 SALTED_TABLES: tuple[str, ...] = tuple(t for t in TABLES if t != "meta")
 TRANSPORTS = ("buffered", "framed")
@@ -164,11 +167,10 @@ class HBaseStore(SortedKV):
     # -- SortedKV primitives -------------------------------------------------------------------------
 
     def put_many(self, table: str, items: Iterable[tuple[bytes, bytes]]) -> int:
-        """Write every (key, value) in mutateRows batches of `batch_size`; returns how many were written."""
+        """Write every (key, value) in mutateRows batches of at most `batch_size` rows and about 1 MB."""
         self._check_table(table)
         written = 0
-        iterator = iter(items)
-        while chunk := list(islice(iterator, self.batch_size)):
+        for chunk in _write_batches(items, max_rows=self.batch_size, max_bytes=WRITE_BATCH_BYTES):
 
             def send(connection: happybase.Connection, chunk: list[tuple[bytes, bytes]] = chunk) -> None:
                 batch = connection.table(table).batch()
@@ -252,9 +254,12 @@ class HBaseStore(SortedKV):
         return given
 
     def clear(self) -> None:
-        """Delete every key of every table, keeping the recorded salt count (the tables' layout)."""
-        super().clear()
-        self.put_many("meta", [(SALTS_KEY, str(self.salts).encode())])
+        """Delete every key of every table except the recorded salt count (a property of the tables)."""
+        # Skipping the salt record, rather than deleting and rewriting it, matters on HBase: a put in the
+        # same millisecond as a delete of its cell is hidden by the delete marker.
+        for table in TABLES:
+            keys = [k for k, _ in self.scan(table, b"", None, keys_only=True)]
+            self.delete_many(table, [k for k in keys if not (table == "meta" and k == SALTS_KEY)])
 
     def close(self) -> None:
         """Close the pooled connections; the next call opens a new pool."""
@@ -289,7 +294,8 @@ class HBaseStore(SortedKV):
 
     def _check_table(self, table: str) -> None:
         if table not in TABLES:
-            raise TrackStoreError(f"unknown track-store table {table!r}; tables: {', '.join(TABLES)}")
+            # A programming error, not a store failure: the same ValueError as the LMDB backend.
+            raise ValueError(f"unknown table {table!r}; tables: {', '.join(TABLES)}")
 
     def _call(self, what: str, operation: Callable[[happybase.Connection], T]) -> T:
         """Run `operation` on a pooled connection once the store's layout is known to match the settings."""
@@ -347,14 +353,14 @@ class HBaseStore(SortedKV):
             except TException as exc:
                 raise TrackStoreError(self._refusal_message(what, exc)) from exc
         raise TrackStoreError(
-            f"HBase Thrift server at {self.host}:{self.port} is unreachable ({failure}) "
+            f"HBase Thrift server at {self.host}:{self.port} is unreachable ({_exception_text(failure)}) "
             f"while trying to {what}; check TRACK_STORE (now {self.location}"
             f"?transport={self.transport}&protocol={self.protocol}) and that the Thrift gateway runs "
             "with the same transport and protocol"
         ) from failure
 
     def _refusal_message(self, what: str, exc: TException) -> str:
-        message = str(getattr(exc, "message", "") or exc)
+        message = _exception_text(exc)
         if "TableNotFoundException" in message:
             return (
                 f"HBase has no table {message.rsplit(':', 1)[-1].strip()} (while trying to {what}); "
@@ -393,6 +399,30 @@ COLUMN_FAMILY_OPTIONS: dict[str, Any] = {
     "block_cache_enabled": True,
     "compression": "NONE",
 }
+
+
+def _write_batches(
+    items: Iterable[tuple[bytes, bytes]], *, max_rows: int, max_bytes: int
+) -> Iterator[list[tuple[bytes, bytes]]]:
+    """`items` in consecutive lists of at most `max_rows` rows and `max_bytes` (a lone row may exceed it)."""
+    batch: list[tuple[bytes, bytes]] = []
+    size = 0
+    for key, value in items:
+        if batch and (len(batch) == max_rows or size + len(key) + len(value) > max_bytes):
+            yield batch
+            batch, size = [], 0
+        batch.append((key, value))
+        size += len(key) + len(value)
+    if batch:
+        yield batch
+
+
+def _exception_text(exc: BaseException | None) -> str:
+    """The message of a Thrift exception; happybase reads string fields as bytes, so decode them."""
+    raw = getattr(exc, "message", None)
+    if isinstance(raw, bytes):
+        return raw.decode(errors="replace")
+    return str(raw) if raw else type(exc).__name__
 
 
 def _close_idle_connections(pool: happybase.ConnectionPool) -> None:

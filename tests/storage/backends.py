@@ -13,6 +13,7 @@ from pathlib import Path
 
 from storage.kv.base import SortedKV
 from storage.kv.lmdb import LMDBStore
+from tests.servers.hbase_thrift import hbase_kv_backend
 
 
 @contextlib.contextmanager
@@ -20,4 +21,7 @@ def lmdb_backend(tmp_path: Path) -> Iterator[SortedKV]:
     yield LMDBStore(path=tmp_path / "lmdb")
 
 
-KV_BACKENDS: dict[str, Callable[[Path], ContextManager[SortedKV]]] = {"lmdb": lmdb_backend}
+KV_BACKENDS: dict[str, Callable[[Path], ContextManager[SortedKV]]] = {
+    "lmdb": lmdb_backend,
+    "hbase": hbase_kv_backend,
+}
