@@ -1,0 +1,429 @@
+"""Loads log files into both stores: validate, normalise, dedupe, quarantine, write KV then Parquet.
+
+Per input batch (a Parquet row group slice, a CSV block, ~8 MB of JSONL lines):
+1. the reader yields rows with their line numbers; validation splits them into valid rows per dataset and
+   rejects (pipeline/gps.py for fixes, pipeline/events.py for events);
+2. the track store writes the valid rows and reports which were new, duplicates, or conflicts;
+3. conflicts join the rejects in the input's quarantine file; only the new rows go to the warehouse.
+
+Step 3 after step 2 is what makes a re-run idempotent in the warehouse too (a re-run finds nothing new). The
+track store only offers write-and-report, so the KV write comes first: a crash between the two writes leaves
+rows in the KV whose warehouse rows a re-run will not write (the warehouse files are content-named, so a
+re-run never duplicates, it can only miss those). Job events whose city is not known yet (their job_created
+comes later in the load) have their warehouse rows written at the end of the load (or once DEFERRED_LIMIT
+of them wait, with the cities known by then, `unknown` for the rest).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import orjson
+import pyarrow as pa
+from tqdm import tqdm
+
+from pipeline.contract import Reject, RowError, TimeBounds, dataset_is_valid, time_bounds_now
+from pipeline.events import JOB_EVENT_TYPES, SWITCHBACK_CELL_PATTERN, event_normalise
+from pipeline.facts import event_fact_tables, gps_fact_table
+from pipeline.gps import UNKNOWN_CITY, GpsChunk, GpsRowBuffer, gps_row_is_fix, gps_table_validate
+from pipeline.quarantine import QuarantineFile, quarantine_path
+from pipeline.readers import (
+    FORMATS,
+    Format,
+    InputError,
+    LineBatch,
+    csv_batches,
+    format_detect,
+    jsonl_batches,
+    parquet_batches,
+    progress_size,
+)
+from storage.records import Int64Array, StoredEvent
+
+if TYPE_CHECKING:
+    from storage.tracks import TrackStore
+
+#: Job events held back for their city at most; beyond it they are written with what is known (memory bound).
+DEFERRED_LIMIT = 200_000
+
+__all__ = ["FileSummary", "IngestError", "IngestSummary", "ingest_paths"]
+
+
+class IngestError(Exception):
+    """The load cannot start or a file cannot be read at all; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class FileSummary:
+    """What one input did: rows read, newly stored, duplicates of stored rows, quarantined."""
+
+    path: Path
+    kind: Literal["gps", "events"]
+    read: int
+    stored: int
+    duplicates: int
+    quarantined: int
+    quarantine_path: Path | None
+
+
+@dataclass(frozen=True)
+class IngestSummary:
+    """What a load did, per input file; the totals sum over files."""
+
+    files: tuple[FileSummary, ...]
+
+    @property
+    def read(self) -> int:
+        """Rows read over all files."""
+        return sum(f.read for f in self.files)
+
+    @property
+    def stored(self) -> int:
+        """Rows newly stored over all files."""
+        return sum(f.stored for f in self.files)
+
+    @property
+    def duplicates(self) -> int:
+        """Rows already stored (or repeated) over all files."""
+        return sum(f.duplicates for f in self.files)
+
+    @property
+    def quarantined(self) -> int:
+        """Rows sent to quarantine over all files."""
+        return sum(f.quarantined for f in self.files)
+
+
+@dataclass
+class _FileCounts:
+    read: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    gps_rows: int = 0
+    event_rows: int = 0
+
+
+@dataclass
+class _EventGroup:
+    events: list[StoredEvent] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    raw: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class _Load:
+    """State shared by every file of one load: the stores, time bounds, and what is known of job cities."""
+
+    track_store: TrackStore
+    warehouse_root: Path
+    warehouse_gps: bool
+    bounds: TimeBounds
+    job_cities: dict[tuple[str, str], str] = field(default_factory=dict)
+    jobs_without_city: set[tuple[str, str]] = field(default_factory=set)
+    deferred: list[tuple[str, StoredEvent]] = field(default_factory=list)
+
+    # ---- GPS ------------------------------------------------------------------------------------
+
+    def gps_store(
+        self,
+        chunk: GpsChunk,
+        counts: _FileCounts,
+        raw_rows: Callable[[Int64Array], list[Any]],
+    ) -> list[Reject]:
+        """Write one chunk of valid fixes; returns the conflicting rows as rejects."""
+        result = self.track_store.points_write(dataset=chunk.dataset, batch=chunk.batch)
+        counts.stored += result.stored
+        counts.duplicates += result.duplicates
+        if self.warehouse_gps and len(result.stored_rows):
+            self._facts_write({"gps": gps_fact_table(chunk=chunk, rows=result.stored_rows)})
+        conflicts = result.conflict_rows
+        if not len(conflicts):
+            return []
+        raws = raw_rows(chunk.source_rows[conflicts])
+        return [
+            Reject(
+                line=int(chunk.lines[row]),
+                reason="conflicting_duplicate",
+                detail=f"{chunk.batch.entity_names[int(chunk.batch.entity_codes[row])]} at ts "
+                f"{int(chunk.batch.ts[row])} is already stored with another position",
+                row=raw,
+            )
+            for row, raw in zip(conflicts.tolist(), raws, strict=True)
+        ]
+
+    # ---- events ---------------------------------------------------------------------------------
+
+    def events_store(self, dataset: str, group: _EventGroup, counts: _FileCounts) -> list[Reject]:
+        """Write one dataset's events of a batch; returns the conflicting ones as rejects."""
+        for event in group.events:
+            if event.type == "job_created":
+                self.job_cities.setdefault((dataset, event.body["job"]), event.body["city"])
+        result = self.track_store.events_write(dataset=dataset, events=group.events)
+        counts.stored += result.stored
+        counts.duplicates += result.duplicates
+        stored = [group.events[i] for i in result.stored_rows]
+        ready: list[StoredEvent] = []
+        cities: list[str] = []
+        for event in stored:
+            city = self._city_of(dataset, event)
+            if city is None:
+                self.deferred.append((dataset, event))
+                if len(self.deferred) >= DEFERRED_LIMIT:
+                    self.deferred_flush()
+            else:
+                ready.append(event)
+                cities.append(city)
+        self._facts_write(event_fact_tables(dataset=dataset, events=ready, cities=cities))
+        return [
+            Reject(
+                line=group.lines[i],
+                reason="conflicting_duplicate",
+                detail=f"event {group.events[i].id} is already stored with other content",
+                row=group.raw[i],
+            )
+            for i in result.conflict_rows
+        ]
+
+    def _city_of(self, dataset: str, event: StoredEvent) -> str | None:
+        """The event's partition city; None for a job event whose job_created may still come."""
+        body = event.body
+        given = body.get("city")
+        if given is not None:
+            return str(given)
+        if event.type in JOB_EVENT_TYPES:
+            key = (dataset, str(body["job"]))
+            return self.job_cities.get(key) or self._stored_job_city(key)
+        if event.type == "experiment_assignment":
+            unit = str(body["unit"])
+            if SWITCHBACK_CELL_PATTERN.fullmatch(unit):
+                return unit.split("|", 1)[0]
+            return self.job_cities.get((dataset, unit), UNKNOWN_CITY)
+        return UNKNOWN_CITY
+
+    def _stored_job_city(self, key: tuple[str, str]) -> str | None:
+        if key in self.jobs_without_city:
+            return None
+        for event in self.track_store.job_events(dataset=key[0], job=key[1]):
+            if event.type == "job_created" and event.body.get("city") is not None:
+                self.job_cities[key] = city = str(event.body["city"])
+                return city
+        self.jobs_without_city.add(key)
+        return None
+
+    def deferred_flush(self) -> None:
+        """Write the warehouse rows of job events held back for their city (else `unknown`)."""
+        by_dataset: dict[str, list[StoredEvent]] = {}
+        for dataset, event in self.deferred:
+            by_dataset.setdefault(dataset, []).append(event)
+        self.deferred.clear()
+        for dataset, events in by_dataset.items():
+            cities = [self.job_cities.get((dataset, str(e.body["job"])), UNKNOWN_CITY) for e in events]
+            self._facts_write(event_fact_tables(dataset=dataset, events=events, cities=cities))
+
+    def _facts_write(self, tables: dict[str, pa.Table]) -> None:
+        from storage.warehouse.parquet import write_fact_table
+
+        for name, rows in tables.items():
+            if rows.num_rows:
+                write_fact_table(root=self.warehouse_root, table=name, rows=rows)
+
+
+def _list_rows(raw: list[Any], rows: Int64Array) -> list[Any]:
+    return [raw[i] for i in rows.tolist()]
+
+
+def _table_rows(table: pa.Table, rows: Int64Array) -> list[Any]:
+    rows_list: list[Any] = table.take(pa.array(rows)).to_pylist()
+    return rows_list
+
+
+def _jsonl_batch_load(
+    load: _Load,
+    batch: LineBatch,
+    *,
+    dataset: str,
+    counts: _FileCounts,
+) -> list[Reject]:
+    """Validate and store one batch of JSONL lines (events and GPS rows); returns its rejects."""
+    rejects: list[Reject] = []
+    groups: dict[str, _EventGroup] = {}
+    fixes = GpsRowBuffer()
+    bounds = load.bounds
+    loads = orjson.loads
+    for line, text in batch.lines:
+        try:
+            row = loads(text)
+        except orjson.JSONDecodeError as exc:
+            if not text.strip():
+                continue  # blank lines are not rows
+            counts.read += 1
+            shown = text.decode("utf-8", errors="replace").rstrip("\r\n")
+            rejects.append(Reject(line=line, reason="invalid_json", detail=str(exc), row=shown))
+            continue
+        counts.read += 1
+        if type(row) is not dict:
+            rejects.append(Reject(line=line, reason="invalid_json", detail="not a JSON object", row=row))
+            continue
+        try:
+            kind = row.get("type")
+            if kind == "gps" or (kind is None and gps_row_is_fix(row)):
+                counts.gps_rows += 1
+                fixes.add(row, line=line, default_dataset=dataset, bounds=bounds)
+                continue
+            counts.event_rows += 1
+            row_dataset, event = event_normalise(row, default_dataset=dataset, bounds=bounds)
+        except RowError as exc:
+            rejects.append(Reject(line=line, reason=exc.reason, detail=exc.detail, row=row))
+            continue
+        group = groups.get(row_dataset)
+        if group is None:
+            group = groups[row_dataset] = _EventGroup()
+        group.events.append(event)
+        group.lines.append(line)
+        group.raw.append(row)
+    for row_dataset, group in groups.items():
+        rejects.extend(load.events_store(row_dataset, group, counts))
+    for chunk, raw in fixes.chunks():
+        rejects.extend(load.gps_store(chunk, counts, partial(_list_rows, raw)))
+    return rejects
+
+
+def _file_load(
+    load: _Load, path: Path, fmt: Format, *, dataset: str, quarantine: QuarantineFile, bar: Any
+) -> _FileCounts:
+    counts = _FileCounts()
+    if fmt == "jsonl":
+        for line_batch in jsonl_batches(path):
+            rejects = _jsonl_batch_load(load, line_batch, dataset=dataset, counts=counts)
+            quarantine.add(sorted(rejects, key=lambda r: r.line))
+            bar.update(line_batch.progress)
+        return counts
+    batches = parquet_batches(path) if fmt == "parquet" else csv_batches(path)
+    for table_batch in batches:
+        counts.read += table_batch.table.num_rows + len(table_batch.rejects)
+        counts.gps_rows += table_batch.table.num_rows
+        chunks, rejects = gps_table_validate(
+            table_batch.table, lines=table_batch.lines, default_dataset=dataset, bounds=load.bounds
+        )
+        rejects.extend(table_batch.rejects)
+        for chunk in chunks:
+            rejects.extend(load.gps_store(chunk, counts, partial(_table_rows, table_batch.table)))
+        quarantine.add(sorted(rejects, key=lambda r: r.line))
+        bar.update(table_batch.progress)
+    return counts
+
+
+def _inputs_check(paths: Iterable[Path], fmt: str) -> list[tuple[Path, Format, int]]:
+    """(path, format, progress total) of every input, or IngestError naming the first unusable one."""
+    if fmt not in FORMATS:
+        raise IngestError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    checked: list[tuple[Path, Format, int]] = []
+    for path in paths:
+        if not path.is_file():
+            raise IngestError(f"{path}: no such file")
+        try:
+            file_fmt = format_detect(path, fmt)
+            checked.append((path, file_fmt, progress_size(path, file_fmt)))
+        except InputError as exc:
+            raise IngestError(str(exc)) from None
+    if not checked:
+        raise IngestError("no input files given")
+    return checked
+
+
+def ingest_paths(
+    paths: Sequence[Path],
+    *,
+    dataset: str = "default",
+    fmt: str = "auto",
+    track_store: TrackStore | None = None,
+    warehouse_root: Path | None = None,
+    quarantine_dir: Path | None = None,
+    warehouse_gps: bool = False,
+    progress: bool = False,
+) -> IngestSummary:
+    """Load every file into the track store and the warehouse; bad rows are quarantined, never fatal.
+
+    Raises IngestError (before anything is written) for bad options or missing/unrecognised files, and for
+    a file whose content cannot be read at all (earlier files stay loaded; a re-run is safe).
+    """
+    from django.conf import settings
+
+    if not dataset_is_valid(dataset):
+        raise IngestError(f"dataset {dataset!r} is not a name [A-Za-z0-9][A-Za-z0-9_.-]{{0,95}}")
+    inputs = _inputs_check([Path(p) for p in paths], fmt)
+    if track_store is None:
+        from storage.connections import track_stores
+
+        track_store = track_stores["default"]
+    load = _Load(
+        track_store=track_store,
+        warehouse_root=Path(warehouse_root or settings.WAREHOUSE_ROOT),
+        warehouse_gps=warehouse_gps,
+        bounds=time_bounds_now(),
+    )
+    base = Path(quarantine_dir or settings.QUARANTINE_DIR)
+    try:
+        summaries = _inputs_load(load, inputs, dataset=dataset, quarantine_dir=base, progress=progress)
+    finally:
+        load.deferred_flush()
+    return IngestSummary(files=tuple(summaries))
+
+
+def _inputs_load(
+    load: _Load,
+    inputs: list[tuple[Path, Format, int]],
+    *,
+    dataset: str,
+    quarantine_dir: Path,
+    progress: bool,
+) -> list[FileSummary]:
+    base = quarantine_dir
+    used: set[Path] = set()
+    summaries: list[FileSummary] = []
+    for path, file_fmt, total in inputs:
+        target = quarantine_path(quarantine_dir=base, dataset=dataset, source=path)
+        # Two inputs with the same name in one load keep separate quarantine files.
+        suffix = 2
+        while target in used:
+            target = quarantine_path(
+                quarantine_dir=base, dataset=dataset, source=path.with_name(f"{path.name}.{suffix}")
+            )
+            suffix += 1
+        used.add(target)
+        quarantine = QuarantineFile(target)
+        bar = tqdm(
+            total=total,
+            unit="row" if file_fmt == "parquet" else "B",
+            unit_scale=True,
+            desc=path.name,
+            disable=not progress,
+            file=sys.stderr,
+            leave=False,
+        )
+        try:
+            counts = _file_load(load, path, file_fmt, dataset=dataset, quarantine=quarantine, bar=bar)
+        except InputError as exc:
+            raise IngestError(str(exc)) from None
+        finally:
+            bar.close()
+            written = quarantine.close()
+        kind: Literal["gps", "events"] = (
+            "gps" if file_fmt != "jsonl" or (counts.gps_rows and not counts.event_rows) else "events"
+        )
+        summaries.append(
+            FileSummary(
+                path=path,
+                kind=kind,
+                read=counts.read,
+                stored=counts.stored,
+                duplicates=counts.duplicates,
+                quarantined=quarantine.count,
+                quarantine_path=written,
+            )
+        )
+    return summaries
