@@ -7,7 +7,7 @@ Reads merge a bucket's parts, so late data and duplicates never show. Key layout
 
 from __future__ import annotations
 
-import hashlib
+import struct
 import threading
 import zlib
 from collections.abc import Iterable, Sequence
@@ -53,8 +53,9 @@ EVENT_PLAIN = b"J"
 EVENT_ZSTD = b"Z"
 ROUND_MARKER = b"R"
 COMPRESS_OVER = 512
+DIGEST = struct.Struct(">II")
 
-_zstd_compress = zstandard.ZstdCompressor(level=3)
+_zstd_compress = zstandard.ZstdCompressor(level=1)
 _zstd_decompress = zstandard.ZstdDecompressor()
 
 
@@ -168,7 +169,8 @@ def _threshold_e7(value: float, *, lower: bool) -> int:
 def _event_value(body: dict[str, Any]) -> tuple[bytes, bytes]:
     """The stored bytes of an event and the digest that decides duplicate versus conflict."""
     canonical = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
-    digest = hashlib.blake2b(canonical, digest_size=8).digest()
+    # Not a security boundary, only duplicate-versus-conflict for one id: two fast 32-bit checksums.
+    digest = DIGEST.pack(zlib.crc32(canonical), zlib.adler32(canonical))
     if len(canonical) > COMPRESS_OVER:
         return EVENT_ZSTD + _zstd_compress.compress(canonical), digest
     return EVENT_PLAIN + canonical, digest
