@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from dashboard import selectors as warehouse_selectors
 from dashboard.forms import SearchForm
+from dashboard.selectors import DatasetTotals, JobOutcome, WarehouseAnswer
 from playback import selectors
-from playback.lookup import Lookup
+from playback.lookup import DatasetFacts, Lookup
 from storage.kv.base import TrackStoreError
+
+
+@dataclass(frozen=True)
+class DatasetRow:
+    """One line of the datasets panel: the track store's counts and the warehouse's, either may be absent."""
+
+    name: str
+    track: DatasetFacts | None
+    warehouse: DatasetTotals | None
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -24,8 +38,31 @@ def home(request: HttpRequest) -> HttpResponse:
             answer = selectors.lookup(dataset=form.cleaned_data["dataset"], query=form.cleaned_data["q"])
         except TrackStoreError as exc:
             return _store_unavailable(request, exc)
-    context = {"form": form, "datasets": known, "lookup": answer}
+    overview: WarehouseAnswer[list[DatasetTotals]] | None = None
+    outcome: WarehouseAnswer[JobOutcome | None] | None = None
+    if answer is None:
+        overview = warehouse_selectors.warehouse_overview()
+    elif answer.job is not None:
+        outcome = warehouse_selectors.job_outcome(dataset=answer.dataset, job=answer.job.job)
+    context = {
+        "form": form,
+        "datasets": known,
+        "dataset_rows": _dataset_rows(known, overview),
+        "overview": overview,
+        "lookup": answer,
+        "outcome": outcome,
+    }
     return render(request, "dashboard/home.html", context)
+
+
+def _dataset_rows(
+    known: Sequence[DatasetFacts], overview: WarehouseAnswer[list[DatasetTotals]] | None
+) -> list[DatasetRow]:
+    # Datasets the warehouse holds but the track store does not (and the reverse) still get a line.
+    totals = {t.dataset: t for t in (overview.value if overview and overview.value else [])}
+    tracked = {facts.name: facts for facts in known}
+    names = [facts.name for facts in known] + sorted(totals.keys() - tracked.keys())
+    return [DatasetRow(name=name, track=tracked.get(name), warehouse=totals.get(name)) for name in names]
 
 
 def _store_unavailable(request: HttpRequest, exc: TrackStoreError) -> HttpResponse:

@@ -111,6 +111,7 @@ QUERIES: dict[str, NamedQuery] = {
             identifiers=(IdentifierSlot(name="order", allowed=_SORTABLE_JOB_COLUMNS, default="created_ts"),),
         ),
         _query_load("dataset_counts"),
+        _query_load("job_row", params=("dataset", "job")),
     )
 }
 

@@ -166,6 +166,16 @@ def test_city_day_jobs_have_the_jobs_view_columns(warehouse):
     assert list(day.columns) == list(view.columns)
 
 
+def test_job_row_is_that_jobs_row_of_the_view(warehouse):
+    frame = warehouse.query("job_row", dataset=PROD, job=QUOTED_JOB).frame
+    view = warehouse.query("jobs_view").frame
+    assert list(frame.columns) == list(view.columns)
+    assert frame[["dataset", "job", "entity", "waybills"]].to_dict("records") == [
+        {"dataset": PROD, "job": QUOTED_JOB, "entity": "courier:c3", "waybills": 1}
+    ]
+    assert warehouse.query("job_row", dataset=SIM, job="order:b2").frame.empty
+
+
 def test_jobs_view_one_row_per_dataset_and_job(warehouse):
     frame = warehouse.query("jobs_view").frame
     assert sorted(zip(frame["dataset"], frame["job"], strict=True)) == [

@@ -24,6 +24,7 @@ SAMPLE_PARAMS: dict[str, dict[str, object]] = {
     "entity_jobs": {"dataset": "prod", "entity": "courier:1"},
     "city_day_jobs": {"dataset": "prod", "city": "berlin", "day": "2026-03-02"},
     "dataset_counts": {},
+    "job_row": {"dataset": "prod", "job": "order:1"},
 }
 
 

@@ -1,0 +1,5 @@
+SELECT
+  *
+FROM jobs
+WHERE
+  dataset = ? AND job = ?
