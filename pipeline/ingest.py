@@ -407,6 +407,8 @@ def _inputs_load(
         )
         try:
             counts = _file_load(load, path, file_fmt, dataset=dataset, quarantine=quarantine, bar=bar)
+            # One block per cell and bucket again, however many batches the file was read in.
+            load.track_store.compact_touched()
         except InputError as exc:
             raise IngestError(str(exc)) from None
         finally:

@@ -8,6 +8,11 @@ Layout (little-endian): a 40-byte header, then one zstd frame (with checksum) ho
                     | ts deltas | lat deltas | lon deltas                     (zigzag, `width` bytes)
                     | speed u16 | heading u16 | accuracy u16                  (each only if its flag is set)
 
+An index block (the cell table's) trades size for read speed: its payload is not compressed and its deltas
+are plain int16, with the few that do not fit (at run boundaries, after gaps) patched from an exception
+list — `count u32 | positions u32 × count | values i32 × count` after the deltas — so a reader decodes a
+whole box of blocks with one conversion and one cumulative sum, no decompression and no zigzag.
+
 Times and positions are delta-encoded over the whole block in storage order, so decoding is one cumulative
 sum per column; a block that holds several entities (a cell block) stores them as runs, each run's rows
 sorted by time. The three delta columns are zigzag-coded into the narrowest of 1, 2, 4 or 8 bytes that
@@ -35,6 +40,9 @@ HEADER_SIZE = HEADER.size
 FLAG_SPEED = 1
 FLAG_HEADING = 2
 FLAG_ACCURACY = 4
+FLAG_INDEX = 8  # uncompressed payload, int16 deltas patched from an exception list
+INT16_MIN, INT16_MAX = -(1 << 15), (1 << 15) - 1
+INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
 FIXED_POINT = 10_000_000  # 1e-7 degree
 NO_VALUE_U16 = 0xFFFF
 SPEED_STEP = 0.01  # m/s
@@ -122,6 +130,7 @@ def block_encode(
     accuracy_m: FloatArray | None = None,
     run_names: tuple[str, ...] = (),
     run_lengths: npt.ArrayLike | None = None,
+    index: bool = False,
 ) -> bytes:
     """Encode fixes (already in storage order) into one block; `decode(encode(x))` returns x exactly.
 
@@ -138,7 +147,7 @@ def block_encode(
     bounds = np.array([0, n], dtype=np.int64)
     return blocks_encode(
         ts, lat_e7, lon_e7, bounds, speed_mps=speed_mps, heading_deg=heading_deg, accuracy_m=accuracy_m,
-        runs=runs,
+        runs=runs, index=index,
     )[0]  # fmt: skip
 
 
@@ -152,8 +161,11 @@ def blocks_encode(
     heading_deg: FloatArray | None = None,
     accuracy_m: FloatArray | None = None,
     runs: tuple[Int64Array, list[str]] | None = None,
+    index: bool = False,
 ) -> list[bytes]:
     """Encode consecutive slices `bounds[i]:bounds[i+1]` of the columns into one block each.
+
+    With `index`, blocks are index blocks (see the module notes) wherever their exceptions fit int32.
 
     The column work (deltas, zigzag, quantising) is done once for all blocks, so many small blocks cost
     little more than one big one. `runs` gives the start row and the name of every run (entity) when the
@@ -174,6 +186,10 @@ def blocks_encode(
     widths = np.select([block_max < 1 << 8, block_max < 1 << 16, block_max < 1 << 32], [1, 2, 4], 8)
     narrow = {int(w): zigzag.astype(WIDTH_DTYPES[int(w)]) for w in np.unique(widths)}
     t_last = np.maximum.reduceat(ts, starts)
+    if index:
+        outside = (deltas < INT16_MIN) | (deltas > INT16_MAX)
+        huge = np.logical_or.reduceat(((deltas < INT32_MIN) | (deltas > INT32_MAX)).any(axis=0), starts)
+        plain16 = np.where(outside, 0, deltas).astype("<i2")
     optional: list[tuple[int, npt.NDArray[np.uint16], npt.NDArray[np.bool_]]] = []
     for flag, values, step, top in (
         (FLAG_SPEED, speed_mps, SPEED_STEP, 655.0),
@@ -202,8 +218,19 @@ def blocks_encode(
             n_runs = rb - ra
             names = "\n".join(runs[1][ra:rb]).encode()
             parts += [struct.pack("<I", len(names)), names, run_lengths[ra:rb].tobytes()]
-        parts.append(narrow[width][:, a:b].tobytes())
         flags = 0
+        if index and not huge[i]:
+            flags |= FLAG_INDEX
+            width = 2
+            column, row = np.nonzero(outside[:, a:b])
+            parts += [
+                plain16[:, a:b].tobytes(),
+                struct.pack("<I", column.size),
+                (column * (b - a) + row).astype("<u4").tobytes(),
+                deltas[column, a + row].astype("<i4").tobytes(),
+            ]
+        else:
+            parts.append(narrow[width][:, a:b].tobytes())
         for flag, q, present in optional:
             if present[i]:
                 flags |= flag
@@ -212,7 +239,8 @@ def blocks_encode(
             MAGIC, VERSION, flags, b - a, n_runs, int(stacked[0, a]), int(t_last[i]),
             int(stacked[1, a]), int(stacked[2, a]), width,
         )  # fmt: skip
-        out.append(header + _compressor.compress(b"".join(parts)))
+        payload = b"".join(parts)
+        out.append(header + (payload if flags & FLAG_INDEX else _compressor.compress(payload)))
     return out
 
 
@@ -226,14 +254,16 @@ def block_header(block: bytes) -> BlockHeader:
     return BlockHeader(n=n, n_runs=n_runs, t_first=t_first, t_last=t_last, flags=flags)
 
 
-def _payload(block: bytes) -> tuple[BlockHeader, int, int, int, int, bytes]:
+def _payload(block: bytes) -> tuple[BlockHeader, int, int, int, bytes]:
     header = block_header(block)
     _, _, _, _, _, _, _, lat_first, lon_first, width = HEADER.unpack_from(block)
+    if header.flags & FLAG_INDEX:
+        return header, lat_first, lon_first, width, block[HEADER_SIZE:]
     try:
         raw = _decompressor.decompress(block[HEADER_SIZE:])
     except zstandard.ZstdError as exc:
         raise TrackCodecError(f"corrupt track block payload: {exc}") from None
-    return header, lat_first, lon_first, width, 0, raw
+    return header, lat_first, lon_first, width, raw
 
 
 def _runs(raw: bytes, n_runs: int) -> tuple[list[str], npt.NDArray[np.uint32], int]:
@@ -245,16 +275,34 @@ def _runs(raw: bytes, n_runs: int) -> tuple[list[str], npt.NDArray[np.uint32], i
     return names, lengths, 4 + names_size + 4 * n_runs
 
 
+def _raw_deltas(
+    raw: bytes, offset: int, header: BlockHeader, width: int
+) -> tuple[Any, npt.NDArray[np.uint32] | None, npt.NDArray[np.int32] | None, int]:
+    """The block's (3, n) deltas as stored (int16 for index blocks, else zigzag-decoded int64), plus the
+    exception positions and values an index block patches in, and the offset past them."""
+    n = header.n
+    if header.flags & FLAG_INDEX:
+        plain = np.frombuffer(raw, dtype="<i2", count=3 * n, offset=offset).reshape(3, n)
+        offset += 6 * n
+        (count,) = struct.unpack_from("<I", raw, offset)
+        positions = np.frombuffer(raw, dtype="<u4", count=count, offset=offset + 4)
+        values = np.frombuffer(raw, dtype="<i4", count=count, offset=offset + 4 + 4 * count)
+        return plain, positions, values, offset + 4 + 8 * count
+    encoded = np.frombuffer(raw, dtype=WIDTH_DTYPES[width], count=3 * n, offset=offset)
+    return _unzigzag(encoded, np.int64).reshape(3, n), None, None, offset + 3 * n * width
+
+
 def block_decode(block: bytes) -> TrackColumns:
     """Decode a block into columns, in the order they were encoded."""
-    header, lat_first, lon_first, width, _, raw = _payload(block)
+    header, lat_first, lon_first, width, raw = _payload(block)
     n = header.n
     names, lengths, offset = _runs(raw, header.n_runs)
-    deltas = _unzigzag(np.frombuffer(raw, dtype=WIDTH_DTYPES[width], count=3 * n, offset=offset), np.int64)
-    offset += 3 * n * width
-    deltas = deltas.reshape(3, n)
+    stored, positions, values, offset = _raw_deltas(raw, offset, header, width)
+    deltas = stored.astype(np.int64)
+    if positions is not None and values is not None:
+        deltas.ravel()[positions] = values
     deltas[:, 0] = (header.t_first, lat_first, lon_first)
-    values = np.cumsum(deltas, axis=1)
+    columns = np.cumsum(deltas, axis=1)
     optional: list[FloatArray | None] = []
     quantised = ((FLAG_SPEED, SPEED_STEP), (FLAG_HEADING, HEADING_STEP), (FLAG_ACCURACY, ACCURACY_STEP))
     for flag, step in quantised:
@@ -266,7 +314,7 @@ def block_decode(block: bytes) -> TrackColumns:
     if offset != len(raw):
         raise TrackCodecError(f"track block payload has {len(raw) - offset} unexpected trailing bytes")
     return TrackColumns(
-        ts=values[0], lat_e7=values[1].astype(np.int32), lon_e7=values[2].astype(np.int32),
+        ts=columns[0], lat_e7=columns[1].astype(np.int32), lon_e7=columns[2].astype(np.int32),
         speed_mps=optional[0], heading_deg=optional[1], accuracy_m=optional[2],
         run_names=tuple(names), run_lengths=lengths if header.n_runs else None,
     )  # fmt: skip
@@ -292,28 +340,44 @@ class DecodedBlocks:
 
 def blocks_decode(blocks: Sequence[bytes]) -> DecodedBlocks:
     """Decode positions and times of many blocks in one vectorised pass (the box query's hot path)."""
-    arrays: list[npt.NDArray[np.unsignedinteger[Any]]] = []
+    arrays: list[Any] = []
+    patches: list[tuple[int, int, npt.NDArray[np.uint32], npt.NDArray[np.int32]]] = []
     firsts: list[tuple[int, int, int]] = []
     counts: list[int] = []
     names: list[str] = []
     lengths: list[npt.NDArray[np.uint32]] = []
+    start = 0
     for block in blocks:
-        header, lat_first, lon_first, width, _, raw = _payload(block)
+        header, lat_first, lon_first, width, raw = _payload(block)
         block_names, block_lengths, offset = _runs(raw, header.n_runs)
         names += block_names
         lengths.append(block_lengths)
-        n = header.n
-        arrays.append(np.frombuffer(raw, dtype=WIDTH_DTYPES[width], count=3 * n, offset=offset).reshape(3, n))
+        stored, positions, values, _ = _raw_deltas(raw, offset, header, width)
+        if positions is not None and values is not None and positions.size:
+            patches.append((start, header.n, positions, values))
+        # int16 index deltas and int32 values concatenate into int32; wider zigzag deltas stay exact
+        # modulo 2**32, which is all the wrapping sums below need.
+        arrays.append(stored if stored.dtype == np.int16 else stored.astype(np.int32))
         firsts.append((header.t_first, lat_first, lon_first))
-        counts.append(n)
+        counts.append(header.n)
+        start += header.n
     if not arrays:
         empty = np.empty(0, dtype=np.int64)
-        return DecodedBlocks(
-            empty, empty.astype(np.int32), empty.astype(np.int32), empty, [], np.empty(0, np.uint32)
+        none32 = empty.astype(np.int32)
+        return DecodedBlocks(empty, none32, none32, empty, [], np.empty(0, np.uint32))
+    deltas = np.concatenate(arrays, axis=1, dtype=np.int32)
+    total = deltas.shape[1]
+    if patches:
+        sizes = [len(p[2]) for p in patches]
+        positions = np.concatenate([p[2] for p in patches]).astype(np.int64)
+        block_n = np.repeat(np.array([p[1] for p in patches], dtype=np.int64), sizes)
+        block_start = np.repeat(np.array([p[0] for p in patches], dtype=np.int64), sizes)
+        flat = deltas.ravel()
+        flat[(positions // block_n) * total + block_start + positions % block_n] = np.concatenate(
+            [p[3] for p in patches]
         )
-    # Deltas of every block in one array; each block's first delta is zero, its first values are in
-    # `firsts`. int32 arithmetic wraps, but every true value fits in int32 and is recovered exactly.
-    deltas = _unzigzag(np.concatenate(arrays, axis=1), np.int32)
+    # Each block's first delta is zero and its first values are in `firsts`. int32 arithmetic wraps, but
+    # every true value fits in int32 and is recovered exactly.
     running = np.cumsum(deltas, axis=1, dtype=np.int32)
     size = np.array(counts, dtype=np.int64)
     starts = np.concatenate(([0], np.cumsum(size)[:-1]))

@@ -197,6 +197,9 @@ class TrackStore:
         self.kv = kv
         self.layout = self._layout_settle(layout)
         self._meta_lock = threading.Lock()
+        # (table, key prefix before the part) of every block written since the last compaction.
+        self._touched: set[tuple[str, bytes]] = set()
+        self._touched_lock = threading.Lock()
 
     @property
     def engine(self) -> str:
@@ -332,6 +335,7 @@ class TrackStore:
             for a, block in zip(bounds[:-1].tolist(), blocks, strict=True)
         ]
         self.kv.put_many("track", items)
+        self._touch("track", items)
 
     def _cells_write(
         self,
@@ -360,7 +364,7 @@ class TrackStore:
             ([0], np.flatnonzero((codes[1:] != codes[:-1]) | (dense[1:] != dense[:-1])) + 1)
         )
         run_names = [names[c] for c in codes[run_starts].tolist()]
-        blocks = blocks_encode(ts, lat, lon, bounds, runs=(run_starts, run_names))
+        blocks = blocks_encode(ts, lat, lon, bounds, runs=(run_starts, run_names), index=True)
         items: list[tuple[bytes, bytes]] = []
         row_prefixes: dict[tuple[int, int], bytes] = {}
         firsts = bounds[:-1]
@@ -372,6 +376,7 @@ class TrackStore:
                 prefix = row_prefixes[(bucket, row)] = keys.cell_row_prefix(layout, dataset, bucket, row)
             items.append((keys.cell_key(prefix, col, zlib.crc32(block)), block))
         self.kv.put_many("cell", items)
+        self._touch("cell", items)
 
     def events_write(self, *, dataset: str, events: Sequence[StoredEvent]) -> EventWriteResult:
         """Store new events and index them; same id + same body is a duplicate, another body a conflict."""
@@ -622,20 +627,66 @@ class TrackStore:
         by_bucket: dict[bytes, list[tuple[bytes, bytes]]] = {}
         for key, value in self.kv.scan_prefix("track", prefix):
             by_bucket.setdefault(key[: len(prefix) + 8], []).append((key, value))
+        return self._fold("track", by_bucket.items())
+
+    def compact_touched(self) -> int:
+        """Fold the track buckets and cells written since the last call that now hold several parts.
+
+        A load written in batches leaves one part per batch in every cell it touched, and a box query pays
+        per part; the pipeline calls this after each input so reads see one block per cell again.
+        """
+        with self._touched_lock:
+            touched, self._touched = sorted(self._touched), set()
         folded = 0
-        for bucket_prefix, parts in by_bucket.items():
+        for table in ("track", "cell"):
+            prefixes = [prefix for t, prefix in touched if t == table]
+            for at in range(0, len(prefixes), 4096):
+                chunk = prefixes[at : at + 4096]
+                found = self.kv.scan_many(table, [(p, prefix_end(p)) for p in chunk])
+                folded += self._fold(table, [(p, parts) for p, parts in zip(chunk, found, strict=True)])
+        return folded
+
+    def _touch(self, table: str, items: Sequence[tuple[bytes, bytes]]) -> None:
+        with self._touched_lock:
+            self._touched.update((table, key[:-4]) for key, _ in items)
+
+    def _fold(self, table: str, groups: Iterable[tuple[bytes, list[tuple[bytes, bytes]]]]) -> int:
+        """Replace each group of two or more parts by one block (put first; never delete a key it wrote)."""
+        folded = 0
+        for prefix, parts in groups:
             if len(parts) < 2:
                 continue
-            merged = _merge([block_decode(v) for _, v in parts])
-            block = block_encode(
-                merged.ts, merged.lat_e7, merged.lon_e7, speed_mps=merged.speed_mps,
-                heading_deg=merged.heading_deg, accuracy_m=merged.accuracy_m,
-            )  # fmt: skip
-            key = bucket_prefix + keys.U32.pack(zlib.crc32(block))
-            self.kv.put_many("track", [(key, block)])
-            self.kv.delete_many("track", [k for k, _ in parts if k != key])
+            block = (_merge_track if table == "track" else _merge_cell)([v for _, v in parts])
+            key = prefix + keys.U32.pack(zlib.crc32(block))
+            self.kv.put_many(table, [(key, block)])
+            self.kv.delete_many(table, [k for k, _ in parts if k != key])
             folded += 1
         return folded
+
+
+def _merge_track(values: Sequence[bytes]) -> bytes:
+    merged = _merge([block_decode(v) for v in values])
+    return block_encode(
+        merged.ts, merged.lat_e7, merged.lon_e7, speed_mps=merged.speed_mps,
+        heading_deg=merged.heading_deg, accuracy_m=merged.accuracy_m,
+    )  # fmt: skip
+
+
+def _merge_cell(values: Sequence[bytes]) -> bytes:
+    """Parts of one cell bucket as one block, runs by entity, each run time-sorted."""
+    decoded = blocks_decode(values)
+    names = pc.dictionary_encode(pa.array(decoded.run_names, type=pa.string()))
+    entity = np.repeat(names.indices.to_numpy(), decoded.run_lengths)
+    order = np.lexsort((decoded.ts, entity))
+    entity = entity[order]
+    starts = np.concatenate(([0], np.flatnonzero(entity[1:] != entity[:-1]) + 1))
+    dictionary = names.dictionary.to_pylist()
+    run_names = tuple(dictionary[i] for i in entity[starts].tolist())
+    run_lengths = np.diff(np.append(starts, entity.size))
+    return block_encode(
+        decoded.ts[order], decoded.lat_e7[order], decoded.lon_e7[order],
+        run_names=run_names, run_lengths=run_lengths, index=True,
+    )  # fmt: skip
 
 
 def _slice(values: FloatArray | None, lo: int, hi: int) -> FloatArray | None:

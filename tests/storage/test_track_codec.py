@@ -9,10 +9,12 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from storage.track_codec import (
+    FLAG_INDEX,
     TrackCodecError,
     block_decode,
     block_encode,
     block_header,
+    blocks_decode,
     blocks_encode,
     degrees_to_e7,
     e7_to_degrees,
@@ -31,11 +33,11 @@ def fixes(draw, max_size=300):
     return ts, lat, lon
 
 
-@given(fixes())
+@given(fixes(), st.booleans())
 @settings(max_examples=150, deadline=None)
-def test_round_trip_is_exact(data):
+def test_round_trip_is_exact(data, index):
     ts, lat, lon = data
-    out = block_decode(block_encode(ts, lat, lon))
+    out = block_decode(block_encode(ts, lat, lon, index=index))
     np.testing.assert_array_equal(out.ts, ts)
     np.testing.assert_array_equal(out.lat_e7, lat)
     np.testing.assert_array_equal(out.lon_e7, lon)
@@ -122,3 +124,26 @@ def test_corrupt_payload_is_a_clear_error():
 def test_empty_block_is_refused():
     with pytest.raises(ValueError, match="at least one"):
         block_encode(np.empty(0, np.int64), np.empty(0, np.int32), np.empty(0, np.int32))
+
+
+@given(st.lists(st.tuples(fixes(max_size=80), st.booleans()), min_size=1, max_size=8))
+@settings(max_examples=80, deadline=None)
+def test_batch_decoding_equals_one_block_at_a_time(parts):
+    blocks = [block_encode(ts, lat, lon, index=index) for (ts, lat, lon), index in parts]
+    batch = blocks_decode(blocks)
+    singles = [block_decode(b) for b in blocks]
+    np.testing.assert_array_equal(batch.ts, np.concatenate([s.ts for s in singles]))
+    np.testing.assert_array_equal(batch.lat_e7, np.concatenate([s.lat_e7 for s in singles]))
+    np.testing.assert_array_equal(batch.lon_e7, np.concatenate([s.lon_e7 for s in singles]))
+    assert batch.starts.tolist() == np.cumsum([0] + [len(s) for s in singles])[:-1].tolist()
+
+
+def test_index_blocks_are_uncompressed_and_patch_wide_deltas():
+    ts = np.array([T0, T0 + 1000, T0 + 90_000, T0 + 91_000], dtype=np.int64)
+    lat = np.array([0, 10, 70_000, -5], dtype=np.int32)
+    lon = np.array([1, 2, 3, 4], dtype=np.int32)
+    block = block_encode(ts, lat, lon, run_names=("courier:c1", "courier:c2"), run_lengths=[2, 2], index=True)
+    assert block_header(block).flags & FLAG_INDEX
+    out = block_decode(block)
+    np.testing.assert_array_equal(out.ts, ts)
+    np.testing.assert_array_equal(out.lat_e7, lat)

@@ -246,3 +246,22 @@ def test_one_hertz_track_table_costs_under_four_bytes_per_point(track_store, kv)
     cell_bytes = sum(len(k) + len(v) for k, v in kv.scan("cell", b"", None))
     assert track_bytes / len(rows) <= 4.0
     assert (track_bytes + cell_bytes) / len(rows) <= 12.0
+
+
+def test_compacting_touched_parts_keeps_every_read_the_same(track_store, kv):
+    rows = []
+    for i in range(30):
+        rows += walk(f"courier:c{i}", 600, lat=39.9 + (i % 5) * 0.003, lon=116.4 + (i // 5) * 0.003, seed=i)
+    box = Box(39.89, 116.39, 39.93, 116.43)
+    for third in range(3):  # entity-sorted input read in three batches: every cell gets three parts
+        track_store.points_write(dataset="d", batch=batch(rows[third * 6000 : (third + 1) * 6000]))
+    before = track_store.box_window(dataset="d", box=box, start=T0, end=T0 + 600_000).by_entity()
+    cells_before = len(list(kv.scan("cell", b"", None, keys_only=True)))
+    assert track_store.compact_touched() > 0
+    after = track_store.box_window(dataset="d", box=box, start=T0, end=T0 + 600_000).by_entity()
+    assert len(list(kv.scan("cell", b"", None, keys_only=True))) < cells_before
+    assert after.blocks_read < before.blocks_read
+    assert [before.entities[i] for i in before.entity_index] == [after.entities[i] for i in after.entity_index]
+    assert before.ts.tolist() == after.ts.tolist()
+    assert before.lat_e7.tolist() == after.lat_e7.tolist()
+    assert track_store.compact_touched() == 0
