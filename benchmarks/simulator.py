@@ -2,7 +2,9 @@
 (300 couriers × 1 h each) on two worker processes. Prints the figures; not a timed test.
 
 Run: .venv/bin/python benchmarks/simulator.py [--out DIR] [--variants N] [--skip-big] [--skip-variants]
-Targets from the issue: the big run in ≤ 60 s, the 100 variants in ≤ 10 min on two cores.
+Targets from the issue: the big run in ≤ 60 s, the 100 variants in ≤ 10 min on two cores. After the big run
+its GPS is loaded into a fresh LMDB track store and the stored bytes per point are printed beside those of
+the reference workload (../shared/bench/anchor_tracks.py, a smooth random walk), loaded the same way.
 """
 
 from __future__ import annotations
@@ -22,6 +24,50 @@ from experiments.simulator.strategies.registry import strategy_variants
 
 def _size_mb(folder: Path) -> float:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6
+
+
+def stored_bytes_per_point(gps_path: Path, work: Path) -> tuple[float, float, int]:
+    """Bytes per point of the track table, and with the cell index, after ingesting `gps_path`."""
+    from pipeline.ingest import ingest_paths
+    from storage.kv.lmdb import LMDBStore
+    from storage.tracks import TrackStore
+
+    kv = LMDBStore(path=work / "store", map_size_gb=32)
+    summary = ingest_paths(
+        [gps_path],
+        dataset="bench",
+        track_store=TrackStore(kv),
+        warehouse_root=work / "wh",
+        quarantine_dir=work / "q",
+    )
+    track, cell = kv.size_bytes("track"), kv.size_bytes("cell")
+    return track / summary.stored, (track + cell) / summary.stored, summary.stored
+
+
+def stored_bytes(big_out: Path) -> None:
+    """The simulated (noisy, realistic) tracks' stored size beside the reference workload's."""
+    import os
+
+    import django
+    import pyarrow.parquet as pq
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
+    django.setup()
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent / "shared" / "bench"))
+    from anchor_tracks import tracks
+
+    gps = next(big_out.rglob("gps.parquet"))
+    work = Path(tempfile.mkdtemp(prefix="simbytes-"))
+    try:
+        sim_track, sim_all, sim_n = stored_bytes_per_point(gps, work / "sim")
+        reference = work / "reference.parquet"
+        pq.write_table(tracks(2000, 3600, seed=1), reference)
+        ref_track, ref_all, ref_n = stored_bytes_per_point(reference, work / "ref")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"{'stored bytes per GPS point':<30} {'track table':>12} {'with cell index':>16} {'points':>12}")
+    print(f"{'simulated couriers (big run)':<30} {sim_track:>12.2f} {sim_all:>16.2f} {sim_n:>12,}")
+    print(f"{'reference workload (anchor)':<30} {ref_track:>12.2f} {ref_all:>16.2f} {ref_n:>12,}")
 
 
 def big_run(out: Path) -> None:
@@ -85,6 +131,7 @@ def main() -> None:
     try:
         if not args.skip_big:
             big_run(root / "big")
+            stored_bytes(root / "big")
         if not args.skip_variants:
             variants_run(root / "variants", args.variants)
     finally:

@@ -497,13 +497,21 @@ class TrackStore:
         if not parts:
             empty = np.empty(0, dtype=np.int64)
             return EntityTrack(entity, empty, empty.astype(np.int32), empty.astype(np.int32))
-        merged = _merge([block_decode(value) for _, value in parts])
-        lo = int(np.searchsorted(merged.ts, start, side="left"))
-        hi = int(np.searchsorted(merged.ts, end, side="right"))
+        # Buckets are disjoint and come in time order, so only a bucket's own parts ever need merging.
+        by_bucket: dict[bytes, list[TrackColumns]] = {}
+        for key, value in parts:
+            by_bucket.setdefault(key[:-4], []).append(block_decode(value))
+        pieces = []
+        for blocks in by_bucket.values():
+            merged = _merge(blocks)
+            lo = int(np.searchsorted(merged.ts, start, side="left"))
+            hi = int(np.searchsorted(merged.ts, end, side="right"))
+            if hi > lo:
+                pieces.append(_columns_slice(merged, lo, hi))
+        whole = _columns_concat(pieces)
         return EntityTrack(
-            entity=entity, ts=merged.ts[lo:hi], lat_e7=merged.lat_e7[lo:hi], lon_e7=merged.lon_e7[lo:hi],
-            speed_mps=_slice(merged.speed_mps, lo, hi), heading_deg=_slice(merged.heading_deg, lo, hi),
-            accuracy_m=_slice(merged.accuracy_m, lo, hi),
+            entity=entity, ts=whole.ts, lat_e7=whole.lat_e7, lon_e7=whole.lon_e7, speed_mps=whole.speed_mps,
+            heading_deg=whole.heading_deg, accuracy_m=whole.accuracy_m,
         )  # fmt: skip
 
     def entity_span(self, *, dataset: str, entity: str) -> EntitySpan:
@@ -689,6 +697,39 @@ def _merge_cell(values: Sequence[bytes]) -> bytes:
     )  # fmt: skip
 
 
+def _columns_slice(columns: TrackColumns, lo: int, hi: int) -> TrackColumns:
+    return TrackColumns(
+        ts=columns.ts[lo:hi], lat_e7=columns.lat_e7[lo:hi], lon_e7=columns.lon_e7[lo:hi],
+        speed_mps=_slice(columns.speed_mps, lo, hi), heading_deg=_slice(columns.heading_deg, lo, hi),
+        accuracy_m=_slice(columns.accuracy_m, lo, hi),
+    )  # fmt: skip
+
+
+def _optional_concat(values: Sequence[FloatArray | None], lengths: Sequence[int]) -> FloatArray | None:
+    """One optional column over several pieces: None if no piece has it, NaN where one lacks it."""
+    if all(v is None for v in values):
+        return None
+    filled = [v if v is not None else np.full(n, np.nan) for v, n in zip(values, lengths, strict=True)]
+    return np.concatenate(filled)
+
+
+def _columns_concat(pieces: Sequence[TrackColumns]) -> TrackColumns:
+    """Time-ordered, disjoint pieces as one column set."""
+    if len(pieces) == 1:
+        return pieces[0]
+    if not pieces:
+        empty = np.empty(0, dtype=np.int64)
+        return TrackColumns(ts=empty, lat_e7=empty.astype(np.int32), lon_e7=empty.astype(np.int32))
+    lengths = [len(p) for p in pieces]
+    return TrackColumns(
+        ts=np.concatenate([p.ts for p in pieces]), lat_e7=np.concatenate([p.lat_e7 for p in pieces]),
+        lon_e7=np.concatenate([p.lon_e7 for p in pieces]),
+        speed_mps=_optional_concat([p.speed_mps for p in pieces], lengths),
+        heading_deg=_optional_concat([p.heading_deg for p in pieces], lengths),
+        accuracy_m=_optional_concat([p.accuracy_m for p in pieces], lengths),
+    )  # fmt: skip
+
+
 def _slice(values: FloatArray | None, lo: int, hi: int) -> FloatArray | None:
     return None if values is None else values[lo:hi]
 
@@ -704,15 +745,11 @@ def _merge(blocks: Iterable[TrackColumns]) -> TrackColumns:
     keep = np.concatenate(([True], ts[1:] != ts[:-1]))
     pick = order[keep]
 
+    lengths = [len(p) for p in parts]
+
     def column(name: str) -> FloatArray | None:
-        values = [getattr(p, name) for p in parts]
-        if all(v is None for v in values):
-            return None
-        full = np.concatenate(
-            [v if v is not None else np.full(len(p), np.nan) for v, p in zip(values, parts, strict=True)]
-        )
-        picked: FloatArray = full[pick]
-        return picked
+        full = _optional_concat([getattr(p, name) for p in parts], lengths)
+        return None if full is None else full[pick]
 
     return TrackColumns(
         ts=ts[keep],
