@@ -23,6 +23,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 import orjson
 import pyarrow as pa
 from tqdm import tqdm
@@ -37,6 +38,7 @@ from pipeline.readers import (
     Format,
     InputError,
     LineBatch,
+    TableBatch,
     csv_batches,
     format_detect,
     jsonl_batches,
@@ -52,6 +54,9 @@ if TYPE_CHECKING:
 DEFERRED_LIMIT = 200_000
 
 __all__ = ["FileSummary", "IngestError", "IngestSummary", "ingest_paths"]
+
+# Rows of GPS validated and written together (about 1 GB of working memory at the most).
+GPS_WRITE_ROWS = 16_000_000
 
 
 class IngestError(Exception):
@@ -303,18 +308,34 @@ def _file_load(
             bar.update(line_batch.progress)
         return counts
     batches = parquet_batches(path) if fmt == "parquet" else csv_batches(path)
+    pending: list[TableBatch] = []
     for table_batch in batches:
         counts.read += table_batch.table.num_rows + len(table_batch.rejects)
         counts.gps_rows += table_batch.table.num_rows
-        chunks, rejects = gps_table_validate(
-            table_batch.table, lines=table_batch.lines, default_dataset=dataset, bounds=load.bounds
-        )
-        rejects.extend(table_batch.rejects)
-        for chunk in chunks:
-            rejects.extend(load.gps_store(chunk, counts, partial(_table_rows, table_batch.table)))
-        quarantine.add(sorted(rejects, key=lambda r: r.line))
+        pending.append(table_batch)
         bar.update(table_batch.progress)
+        if sum(b.table.num_rows for b in pending) >= GPS_WRITE_ROWS:
+            _gps_batches_store(load, pending, dataset=dataset, counts=counts, quarantine=quarantine)
+            pending = []
+    _gps_batches_store(load, pending, dataset=dataset, counts=counts, quarantine=quarantine)
     return counts
+
+
+def _gps_batches_store(
+    load: _Load, pending: list[TableBatch], *, dataset: str, counts: _FileCounts, quarantine: QuarantineFile
+) -> None:
+    """Validate and write read batches together: one large write leaves one part per cell and bucket,
+    where many small writes would leave one part per write for compaction to fold."""
+    if not pending:
+        return
+    table = pa.concat_tables([b.table for b in pending]) if len(pending) > 1 else pending[0].table
+    lines = np.concatenate([b.lines for b in pending]) if len(pending) > 1 else pending[0].lines
+    chunks, rejects = gps_table_validate(table, lines=lines, default_dataset=dataset, bounds=load.bounds)
+    for b in pending:
+        rejects.extend(b.rejects)
+    for chunk in chunks:
+        rejects.extend(load.gps_store(chunk, counts, partial(_table_rows, table)))
+    quarantine.add(sorted(rejects, key=lambda r: r.line))
 
 
 def _inputs_check(paths: Iterable[Path], fmt: str) -> list[tuple[Path, Format, int]]:
