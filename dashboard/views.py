@@ -15,6 +15,9 @@ from playback import selectors
 from playback.lookup import DatasetFacts, Lookup
 from storage.kv.base import TrackStoreError
 
+#: Incidents on the landing page: the worst few of each kind in each dataset (see `incidents_list`).
+INCIDENTS_SHOWN = 24
+
 
 @dataclass(frozen=True)
 class DatasetRow:
@@ -26,7 +29,7 @@ class DatasetRow:
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """The search page: the dataset list, and what the stores know about `q` once it is a valid id."""
+    """The search page: datasets and notable incidents, or what the stores know about a valid id `q`."""
     try:
         known = selectors.datasets()
     except TrackStoreError as exc:
@@ -40,8 +43,10 @@ def home(request: HttpRequest) -> HttpResponse:
             return _store_unavailable(request, exc)
     overview: WarehouseAnswer[list[DatasetTotals]] | None = None
     outcome: WarehouseAnswer[JobOutcome | None] | None = None
+    incidents: list[selectors.IncidentRow] = []
     if answer is None:
         overview = warehouse_selectors.warehouse_overview()
+        incidents = selectors.incidents_list(limit=INCIDENTS_SHOWN)
     elif answer.job is not None:
         outcome = warehouse_selectors.job_outcome(dataset=answer.dataset, job=answer.job.job)
     context = {
@@ -51,6 +56,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "overview": overview,
         "lookup": answer,
         "outcome": outcome,
+        "incidents": incidents,
     }
     return render(request, "dashboard/home.html", context)
 

@@ -135,3 +135,67 @@ def lookup(*, dataset: str, query: str) -> Lookup:
 
 def _has_track(dataset: str, entity: str) -> bool:
     return track_stores["default"].entity_span(dataset=dataset, entity=entity).points > 0
+
+
+#: Incident kinds in the order the landing page lists them when ranks tie, with their badge text.
+INCIDENT_LABELS = {
+    "late": "Late",
+    "redispatched": "Re-dispatched",
+    "cross_river": "Cross-river",
+    "gps_jump": "GPS jump",
+    "failed_round": "Failed round",
+    "dry_area": "Dry area",
+}
+
+
+@dataclass(frozen=True)
+class IncidentRow:
+    """One recorded incident: what happened, in which dataset, and the id to search to see it."""
+
+    dataset: str
+    kind: str
+    ts: int
+    jobs: tuple[str, ...]
+    entity: str | None
+    description: str
+    rank: int
+
+    @property
+    def label(self) -> str:
+        """The kind as a person reads it ("Re-dispatched")."""
+        return INCIDENT_LABELS.get(self.kind, self.kind.replace("_", " ").capitalize())
+
+    @property
+    def query(self) -> str | None:
+        """The id whose search shows the incident: its first job, else its entity."""
+        return self.jobs[0] if self.jobs else self.entity
+
+
+def incidents_list(*, limit: int = 50) -> list[IncidentRow]:
+    """Up to `limit` recorded incidents: the worst of every kind in every dataset first, then the next worst.
+
+    Ties go by dataset name, then kind (late, re-dispatched, cross-river, GPS jump, …), then time."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    from playback.models import Incident
+
+    kind_order = Case(
+        *(When(kind=kind, then=Value(i)) for i, kind in enumerate(INCIDENT_LABELS)),
+        default=Value(len(INCIDENT_LABELS)),
+        output_field=IntegerField(),
+    )
+    found = Incident.objects.annotate(kind_order=kind_order).order_by(
+        "rank", "dataset", "kind_order", "kind", "ts", "id"
+    )[: max(0, limit)]
+    return [
+        IncidentRow(
+            dataset=i.dataset,
+            kind=i.kind,
+            ts=i.ts,
+            jobs=tuple(str(j) for j in i.jobs),
+            entity=i.entity or None,
+            description=i.description,
+            rank=i.rank,
+        )
+        for i in found
+    ]

@@ -190,6 +190,13 @@ def blocks_encode(
         outside = (deltas < INT16_MIN) | (deltas > INT16_MAX)
         huge = np.logical_or.reduceat(((deltas < INT32_MIN) | (deltas > INT32_MAX)).any(axis=0), starts)
         plain16 = np.where(outside, 0, deltas).astype("<i2")
+        # Every exception at once, in row order, so each block takes a slice: position within the block's
+        # (3, n) array and value.
+        row, column = np.nonzero(outside.T)
+        block_of = np.searchsorted(starts, row, side="right") - 1
+        exception_at = (column * (ends - starts)[block_of] + row - starts[block_of]).astype("<u4")
+        exception_value = deltas[column, row].astype("<i4")
+        cuts = np.searchsorted(row, bounds)
     optional: list[tuple[int, npt.NDArray[np.uint16], npt.NDArray[np.bool_]]] = []
     for flag, values, step, top in (
         (FLAG_SPEED, speed_mps, SPEED_STEP, 655.0),
@@ -222,12 +229,12 @@ def blocks_encode(
         if index and not huge[i]:
             flags |= FLAG_INDEX
             width = 2
-            column, row = np.nonzero(outside[:, a:b])
+            lo, hi = int(cuts[i]), int(cuts[i + 1])
             parts += [
                 plain16[:, a:b].tobytes(),
-                struct.pack("<I", column.size),
-                (column * (b - a) + row).astype("<u4").tobytes(),
-                deltas[column, a + row].astype("<i4").tobytes(),
+                struct.pack("<I", hi - lo),
+                exception_at[lo:hi].tobytes(),
+                exception_value[lo:hi].tobytes(),
             ]
         else:
             parts.append(narrow[width][:, a:b].tobytes())

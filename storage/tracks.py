@@ -261,10 +261,9 @@ class TrackStore:
         )
         group_starts = np.concatenate(([0], group_change))
         group_ends = np.concatenate((group_change, [kept.size]))
-        prefixes = {
-            int(c): keys.entity_prefix(self.layout, dataset, batch.entity_names[int(c)])
-            for c in np.unique(codes)
-        }
+        # codes are sorted here, so their distinct values are where they change (no sort needed).
+        distinct = codes[np.concatenate(([True], codes[1:] != codes[:-1]))].tolist()
+        prefixes = {c: keys.entity_prefix(self.layout, dataset, batch.entity_names[c]) for c in distinct}
         ranges: list[tuple[bytes, bytes | None]] = []
         for gs in group_starts:
             row = kept[gs]

@@ -261,7 +261,8 @@ def test_compacting_touched_parts_keeps_every_read_the_same(track_store, kv):
     after = track_store.box_window(dataset="d", box=box, start=T0, end=T0 + 600_000).by_entity()
     assert len(list(kv.scan("cell", b"", None, keys_only=True))) < cells_before
     assert after.blocks_read < before.blocks_read
-    assert [before.entities[i] for i in before.entity_index] == [after.entities[i] for i in after.entity_index]
+    names_before = [before.entities[i] for i in before.entity_index]
+    assert names_before == [after.entities[i] for i in after.entity_index]
     assert before.ts.tolist() == after.ts.tolist()
     assert before.lat_e7.tolist() == after.lat_e7.tolist()
     assert track_store.compact_touched() == 0

@@ -110,13 +110,22 @@ class Command(BaseCommand):
             self._load(output.runs)
 
     def _load(self, runs: Any) -> None:
+        import orjson
+
         from pipeline.ingest import ingest_paths
+        from playback.services import incidents_record
 
         for run in runs:
             summary = ingest_paths([run.events_path, run.gps_path], dataset=run.dataset)
             self.stdout.write(
                 f"loaded {run.dataset}: read {summary.read}, stored {summary.stored}, "
                 f"duplicates {summary.duplicates}, quarantined {summary.quarantined}"
+            )
+            # The manifest goes to the landing page's incident list; re-recording it adds nothing.
+            incidents = orjson.loads(run.incidents_path.read_bytes()).get("incidents", [])
+            new = incidents_record(dataset=run.dataset, incidents=incidents)
+            self.stdout.write(
+                f"recorded {run.dataset}: {new} new incidents ({len(incidents)} in the manifest)"
             )
 
     def _list(self) -> None:

@@ -1,8 +1,12 @@
 import re
 from io import StringIO
 
+import pytest
 from django.core.management import call_command
 from django.test import override_settings
+
+# --load records each run's incidents in Django's database.
+pytestmark = pytest.mark.django_db
 
 
 def test_load_sends_every_dataset_through_the_ingest_pipeline_once(tmp_path, configured_track_store):
