@@ -18,6 +18,10 @@ from dashboard.config import (
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("DISPATCHSCOPE_VAR_DIR", str(BASE_DIR / "var")))
+try:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+except OSError as exc:
+    raise ConfigurationError(f"cannot create DISPATCHSCOPE_VAR_DIR={VAR_DIR}: {exc}") from None
 
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
