@@ -11,32 +11,16 @@ from __future__ import annotations
 
 import re
 
-import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
 from storage.warehouse.queries import query_get
-from storage.warehouse.schema import PARTITION_COLUMNS, TABLE_SCHEMAS, TABLES
+from storage.warehouse.schema import PARTITION_COLUMNS, TABLE_SCHEMAS, TABLES, column_sql_type
 
 #: Engines the DDL can be written for.
 ENGINES: tuple[str, ...] = ("presto", "trino")
 _IDENTIFIER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _LABELS = {"presto": "Presto", "trino": "Trino"}
-
-
-def _column_type(arrow_type: pa.DataType) -> str:
-    """The Hive/Presto column type of a fact-table file column."""
-    if pa.types.is_string(arrow_type):
-        return "varchar"
-    if pa.types.is_int64(arrow_type):
-        return "bigint"
-    if pa.types.is_int32(arrow_type):
-        return "integer"
-    if pa.types.is_float64(arrow_type):
-        return "double"
-    if pa.types.is_boolean(arrow_type):
-        return "boolean"
-    raise TypeError(f"no Presto type for {arrow_type}")
 
 
 def _identifier_check(kind: str, name: str) -> str:
@@ -74,7 +58,7 @@ def ddl_statements(*, engine: str, location: str, catalog: str, schema: str) -> 
     statements = [f"CREATE SCHEMA IF NOT EXISTS {qualified} WITH (location = {_string(root, engine=engine)})"]
     partitioned_by = ", ".join(_string(name, engine=engine) for name in PARTITION_COLUMNS)
     for table in TABLES:
-        columns = [f"    {field.name} {_column_type(field.type)}" for field in TABLE_SCHEMAS[table]]
+        columns = [f"    {field.name} {column_sql_type(field.type)}" for field in TABLE_SCHEMAS[table]]
         columns += [f"    {name} varchar" for name in PARTITION_COLUMNS]
         statements.append(
             f"CREATE TABLE IF NOT EXISTS {qualified}.{table} (\n"

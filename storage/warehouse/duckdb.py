@@ -21,25 +21,10 @@ import pyarrow as pa
 
 from storage.warehouse.base import Warehouse, WarehouseError, frame_from_arrow
 from storage.warehouse.queries import render
-from storage.warehouse.schema import PARTITION_COLUMNS, TABLE_SCHEMAS, TABLES
+from storage.warehouse.schema import PARTITION_COLUMNS, TABLE_SCHEMAS, TABLES, column_sql_type
 
 _SETTING_HINT = "check the WAREHOUSE setting"
 _GLOB_CHARS = frozenset("*?[]{}")
-
-
-def _duckdb_type(arrow_type: pa.DataType) -> str:
-    """The DuckDB column type of a fact-table file column."""
-    if pa.types.is_string(arrow_type):
-        return "VARCHAR"
-    if pa.types.is_int64(arrow_type):
-        return "BIGINT"
-    if pa.types.is_int32(arrow_type):
-        return "INTEGER"
-    if pa.types.is_float64(arrow_type):
-        return "DOUBLE"
-    if pa.types.is_boolean(arrow_type):
-        return "BOOLEAN"
-    raise TypeError(f"no DuckDB type for {arrow_type}")
 
 
 def _sql_string(text: str) -> str:
@@ -169,7 +154,9 @@ class DuckDBWarehouse(Warehouse):
         """The body of `table`'s view: identifiers only from TABLE_SCHEMAS, the root as a quoted literal."""
         schema = TABLE_SCHEMAS[table]
         if not has_files:
-            columns = [f"CAST(NULL AS {_duckdb_type(field.type)}) AS {field.name}" for field in schema]
+            columns = [
+                f"CAST(NULL AS {column_sql_type(field.type).upper()}) AS {field.name}" for field in schema
+            ]
             columns += [f"CAST(NULL AS VARCHAR) AS {name}" for name in PARTITION_COLUMNS]
             return f"SELECT {', '.join(columns)} WHERE false"
         pattern = _sql_string(f"{self.root / table}/**/*.parquet")

@@ -91,3 +91,17 @@ TABLES: tuple[str, ...] = tuple(TABLE_SCHEMAS)
 
 #: Views derived in SQL from the fact tables (see storage/warehouse/sql/jobs_view.sql).
 VIEWS: tuple[str, ...] = ("jobs",)
+
+
+def column_sql_type(arrow_type: pa.DataType) -> str:
+    """The SQL type of a fact-table file column; Presto, Trino and DuckDB share these names."""
+    for check, name in (
+        (pa.types.is_string, "varchar"),
+        (pa.types.is_int64, "bigint"),
+        (pa.types.is_int32, "integer"),
+        (pa.types.is_float64, "double"),
+        (pa.types.is_boolean, "boolean"),
+    ):
+        if check(arrow_type):
+            return name
+    raise TypeError(f"no SQL type for {arrow_type}")
