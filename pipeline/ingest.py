@@ -16,6 +16,7 @@ of them wait, with the cities known by then, `unknown` for the rest).
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ from pipeline.readers import (
     progress_size,
 )
 from storage.records import Int64Array, StoredEvent
+from storage.warehouse.schema import TABLES
 
 if TYPE_CHECKING:
     from storage.tracks import TrackStore
@@ -127,6 +129,9 @@ class _Load:
     warehouse_root: Path
     warehouse_gps: bool
     bounds: TimeBounds
+    # Rebuilding: events already in the track store go to the warehouse too, once each per load.
+    rebuild: bool = False
+    rebuilt_ids: set[tuple[str, str]] = field(default_factory=set)
     job_cities: dict[tuple[str, str], str] = field(default_factory=dict)
     jobs_without_city: set[tuple[str, str]] = field(default_factory=set)
     deferred: list[tuple[str, StoredEvent]] = field(default_factory=list)
@@ -170,7 +175,13 @@ class _Load:
         result = self.track_store.events_write(dataset=dataset, events=group.events)
         counts.stored += result.stored
         counts.duplicates += result.duplicates
-        stored = [group.events[i] for i in result.stored_rows]
+        rows: Sequence[int] = result.stored_rows
+        if self.rebuild:
+            conflicting = set(result.conflict_rows)
+            rows = [i for i in range(len(group.events)) if i not in conflicting]
+            rows = [i for i in rows if (dataset, group.events[i].id) not in self.rebuilt_ids]
+            self.rebuilt_ids.update((dataset, group.events[i].id) for i in rows)
+        stored = [group.events[i] for i in rows]
         ready: list[StoredEvent] = []
         cities: list[str] = []
         for event in stored:
@@ -366,8 +377,13 @@ def ingest_paths(
     quarantine_dir: Path | None = None,
     warehouse_gps: bool = False,
     progress: bool = False,
+    rebuild_warehouse: bool = False,
 ) -> IngestSummary:
     """Load every file into the track store and the warehouse; bad rows are quarantined, never fatal.
+
+    With `rebuild_warehouse`, the event tables of `dataset` are deleted first and rewritten from these
+    files, whether or not the track store already holds their events (each event once): the way back after
+    a load that died between its track-store and warehouse writes.
 
     Raises IngestError (before anything is written) for bad options or missing/unrecognised files, and for
     a file whose content cannot be read at all (earlier files stay loaded; a re-run is safe).
@@ -381,18 +397,32 @@ def ingest_paths(
         from storage.connections import track_stores
 
         track_store = track_stores["default"]
+    if rebuild_warehouse and warehouse_gps:
+        raise IngestError(
+            "--rebuild-warehouse rebuilds the event tables; load GPS into the warehouse separately"
+        )
     load = _Load(
         track_store=track_store,
         warehouse_root=Path(warehouse_root or settings.WAREHOUSE_ROOT),
         warehouse_gps=warehouse_gps,
         bounds=time_bounds_now(),
+        rebuild=rebuild_warehouse,
     )
+    if rebuild_warehouse:
+        _warehouse_dataset_drop(load.warehouse_root, dataset)
     base = Path(quarantine_dir or settings.QUARANTINE_DIR)
     try:
         summaries = _inputs_load(load, inputs, dataset=dataset, quarantine_dir=base, progress=progress)
     finally:
         load.deferred_flush()
     return IngestSummary(files=tuple(summaries))
+
+
+def _warehouse_dataset_drop(root: Path, dataset: str) -> None:
+    """Delete every event-table partition of one dataset (the GPS table is left alone)."""
+    for table in TABLES:
+        if table != "gps":
+            shutil.rmtree(root / table / f"dataset={dataset}", ignore_errors=True)
 
 
 def _inputs_load(

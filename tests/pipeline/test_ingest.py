@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -372,3 +373,34 @@ def test_a_corrupt_gzipped_csv_is_an_error_naming_the_file(tmp_path: Path, store
     path.write_bytes(good[:40] + b"\x00" * 64 + good[104:])
     with pytest.raises(IngestError, match=r"fixes\.csv\.gz"):
         ingest_paths([path], **stores)
+
+
+def test_rebuilding_the_warehouse_restores_rows_a_dead_load_never_wrote(
+    tmp_path: Path, stores: dict[str, Any]
+) -> None:
+    path = events_file(tmp_path / "events.jsonl")
+    overlap = jsonl_write(
+        tmp_path / "more.jsonl", [job_created("order:2", city="sfo"), job_created("order:3")]
+    )
+    ingest_paths([path, overlap], dataset="prod", **stores)
+    root = stores["warehouse_root"]
+    everything = {t: warehouse(root, t) for t in ("job_events", "rounds", "candidates", "entity_states")}
+    files = sorted(p.relative_to(root) for p in root.rglob("*.parquet"))
+    # A load that died after its track-store writes: the warehouse lacks files, a plain re-run adds none.
+    shutil.rmtree(root / "job_events")
+    ingest_paths([path, overlap], dataset="prod", **stores)
+    assert not (root / "job_events").exists()
+
+    result = ingest_paths([path, overlap], dataset="prod", rebuild_warehouse=True, **stores)
+    assert result.stored == 0
+    assert {t: warehouse(root, t) for t in everything} == everything
+    assert sorted(p.relative_to(root) for p in root.rglob("*.parquet")) == files
+    ingest_paths([path, overlap], dataset="prod", rebuild_warehouse=True, **stores)
+    assert {t: warehouse(root, t) for t in everything} == everything
+
+
+def test_rebuilding_refuses_the_gps_table(tmp_path: Path, stores: dict[str, Any]) -> None:
+    with pytest.raises(IngestError, match="rebuild"):
+        ingest_paths(
+            [gps_parquet(tmp_path / "g.parquet")], rebuild_warehouse=True, warehouse_gps=True, **stores
+        )

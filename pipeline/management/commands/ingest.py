@@ -51,6 +51,11 @@ class Command(BaseCommand):
             "--warehouse-gps", action="store_true", help="also write GPS fixes to the warehouse"
         )
         parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+        parser.add_argument(
+            "--rebuild-warehouse",
+            action="store_true",
+            help="delete the dataset's event tables in the warehouse and rewrite them from these files",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         progress = not options["no_progress"] and sys.stderr.isatty()
@@ -61,6 +66,7 @@ class Command(BaseCommand):
                 fmt=options["fmt"],
                 warehouse_gps=options["warehouse_gps"],
                 progress=progress,
+                rebuild_warehouse=options["rebuild_warehouse"],
             )
         except IngestError as exc:
             raise CommandError(str(exc)) from None
