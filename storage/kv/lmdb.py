@@ -16,14 +16,15 @@ import lmdb
 
 from storage.kv.base import TABLES, SortedKV, TrackStoreError
 
-_environments: dict[Path, lmdb.Environment] = {}
+# Open environments by directory, with how many store objects use each: the last close() closes it.
+_environments: dict[Path, tuple[lmdb.Environment, int]] = {}
 _environments_lock = threading.Lock()
 
 
 def _open_environment(path: Path, map_size: int) -> lmdb.Environment:
     resolved = path.resolve()
     with _environments_lock:
-        env = _environments.get(resolved)
+        env, users = _environments.get(resolved, (None, 0))
         if env is None:
             try:
                 resolved.mkdir(parents=True, exist_ok=True)
@@ -37,8 +38,21 @@ def _open_environment(path: Path, map_size: int) -> lmdb.Environment:
                     "Check TRACK_STORE (lmdb:///path) and that the directory is writable "
                     "and holds an LMDB store."
                 ) from None
-            _environments[resolved] = env
+        _environments[resolved] = (env, users + 1)
         return env
+
+
+def _release_environment(path: Path) -> None:
+    resolved = path.resolve()
+    with _environments_lock:
+        env, users = _environments.get(resolved, (None, 0))
+        if env is None:
+            return
+        if users > 1:
+            _environments[resolved] = (env, users - 1)
+        else:
+            del _environments[resolved]
+            env.close()
 
 
 class LMDBStore(SortedKV):
@@ -65,6 +79,8 @@ class LMDBStore(SortedKV):
         return cls(path=options["path"], map_size_gb=int(options.get("map_size_gb", 64)))
 
     def _db(self, table: str) -> Any:
+        if not self._dbs:
+            raise TrackStoreError(f"the LMDB track store at {self.path} was closed; build a new one")
         try:
             return self._dbs[table]
         except KeyError:
@@ -145,8 +161,11 @@ class LMDBStore(SortedKV):
                 txn.drop(db, delete=False)
 
     def close(self) -> None:
-        # The environment is shared by every store object of this directory in the process; it stays open.
-        self._dbs = {}
+        # The environment is shared by every store object of this directory in the process; the last
+        # store to close closes it.
+        if self._dbs:
+            self._dbs = {}
+            _release_environment(self.path)
 
     def size_bytes(self, table: str) -> int:
         """Bytes of keys plus values held in one table (what the benchmark calls bytes per point)."""

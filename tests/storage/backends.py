@@ -18,7 +18,11 @@ from tests.servers.hbase_thrift import hbase_kv_backend
 
 @contextlib.contextmanager
 def lmdb_backend(tmp_path: Path) -> Iterator[SortedKV]:
-    yield LMDBStore(path=tmp_path / "lmdb")
+    store = LMDBStore(path=tmp_path / "lmdb")
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 KV_BACKENDS: dict[str, Callable[[Path], ContextManager[SortedKV]]] = {

@@ -266,3 +266,17 @@ def test_compacting_touched_parts_keeps_every_read_the_same(track_store, kv):
     assert before.ts.tolist() == after.ts.tolist()
     assert before.lat_e7.tolist() == after.lat_e7.tolist()
     assert track_store.compact_touched() == 0
+
+
+def test_lmdb_stores_share_one_environment_until_the_last_closes(tmp_path):
+    first, second = LMDBStore(path=tmp_path / "s"), LMDBStore(path=tmp_path / "s")
+    first.put_many("meta", [(b"k", b"v")])
+    first.close()
+    first.close()  # closing twice is harmless
+    assert second.get("meta", b"k") == b"v"
+    with pytest.raises(TrackStoreError, match="closed"):
+        first.get("meta", b"k")
+    second.close()
+    reopened = LMDBStore(path=tmp_path / "s")
+    assert reopened.get("meta", b"k") == b"v"
+    reopened.close()
