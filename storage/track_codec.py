@@ -41,6 +41,7 @@ FLAG_SPEED = 1
 FLAG_HEADING = 2
 FLAG_ACCURACY = 4
 FLAG_INDEX = 8  # uncompressed payload, int16 deltas patched from an exception list
+OPTIONAL_FLAGS = FLAG_SPEED | FLAG_HEADING | FLAG_ACCURACY
 INT16_MIN, INT16_MAX = -(1 << 15), (1 << 15) - 1
 INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
 FIXED_POINT = 10_000_000  # 1e-7 degree
@@ -283,10 +284,11 @@ def _runs(raw: bytes, n_runs: int) -> tuple[list[str], npt.NDArray[np.uint32], i
 
 
 def _raw_deltas(
-    raw: bytes, offset: int, header: BlockHeader, width: int
+    raw: bytes, offset: int, header: BlockHeader, width: int, *, wrapping: bool = False
 ) -> tuple[Any, npt.NDArray[np.uint32] | None, npt.NDArray[np.int32] | None, int]:
-    """The block's (3, n) deltas as stored (int16 for index blocks, else zigzag-decoded int64), plus the
-    exception positions and values an index block patches in, and the offset past them."""
+    """The block's (3, n) deltas as stored (int16 for index blocks, else zigzag-decoded int64, or int32
+    modulo 2**32 when `wrapping`), plus the exception positions and values an index block patches in, and
+    the offset past them."""
     n = header.n
     if header.flags & FLAG_INDEX:
         plain = np.frombuffer(raw, dtype="<i2", count=3 * n, offset=offset).reshape(3, n)
@@ -296,7 +298,13 @@ def _raw_deltas(
         values = np.frombuffer(raw, dtype="<i4", count=count, offset=offset + 4 + 4 * count)
         return plain, positions, values, offset + 4 + 8 * count
     encoded = np.frombuffer(raw, dtype=WIDTH_DTYPES[width], count=3 * n, offset=offset)
-    return _unzigzag(encoded, np.int64).reshape(3, n), None, None, offset + 3 * n * width
+    if wrapping and width <= 2:
+        deltas = _unzigzag(encoded, np.int32)  # exact: a 16-bit zigzag code decodes within int32
+    else:
+        deltas = _unzigzag(encoded, np.int64)
+        if wrapping:
+            deltas = deltas.astype(np.int32)
+    return deltas.reshape(3, n), None, None, offset + 3 * n * width
 
 
 def block_decode(block: bytes) -> TrackColumns:
@@ -359,12 +367,12 @@ def blocks_decode(blocks: Sequence[bytes]) -> DecodedBlocks:
         block_names, block_lengths, offset = _runs(raw, header.n_runs)
         names += block_names
         lengths.append(block_lengths)
-        stored, positions, values, _ = _raw_deltas(raw, offset, header, width)
+        stored, positions, values, _ = _raw_deltas(raw, offset, header, width, wrapping=True)
         if positions is not None and values is not None and positions.size:
             patches.append((start, header.n, positions, values))
         # int16 index deltas and int32 values concatenate into int32; wider zigzag deltas stay exact
         # modulo 2**32, which is all the wrapping sums below need.
-        arrays.append(stored if stored.dtype == np.int16 else stored.astype(np.int32))
+        arrays.append(stored)
         firsts.append((header.t_first, lat_first, lon_first))
         counts.append(header.n)
         start += header.n

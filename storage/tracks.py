@@ -34,6 +34,7 @@ from storage.records import (
 )
 from storage.track_codec import (
     FIXED_POINT,
+    OPTIONAL_FLAGS,
     TrackColumns,
     block_decode,
     block_encode,
@@ -496,6 +497,20 @@ class TrackStore:
         if not parts:
             empty = np.empty(0, dtype=np.int64)
             return EntityTrack(entity, empty, empty.astype(np.int32), empty.astype(np.int32))
+        prefixes = [key[:-4] for key, _ in parts]
+        flags = [block_header(value).flags for _, value in parts]
+        if len(set(prefixes)) == len(prefixes) and not any(f & OPTIONAL_FLAGS for f in flags):
+            # One part per bucket and no optional columns, the usual case: buckets are disjoint and in
+            # time order, so one vectorised decode of them all is already the answer.
+            decoded = blocks_decode([value for _, value in parts])
+            lo = int(np.searchsorted(decoded.ts, start, side="left"))
+            hi = int(np.searchsorted(decoded.ts, end, side="right"))
+            return EntityTrack(
+                entity=entity,
+                ts=decoded.ts[lo:hi],
+                lat_e7=decoded.lat_e7[lo:hi],
+                lon_e7=decoded.lon_e7[lo:hi],
+            )
         # Buckets are disjoint and come in time order, so only a bucket's own parts ever need merging.
         by_bucket: dict[bytes, list[TrackColumns]] = {}
         for key, value in parts:
