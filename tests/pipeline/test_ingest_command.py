@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import override_settings
 
 from pipeline import ingest as ingest_module
 from pipeline.management.commands import ingest as command_module
@@ -57,3 +58,27 @@ def test_an_unknown_format_option_is_refused(tmp_path: Path, command_stores: Any
     path = jsonl_write(tmp_path / "e.jsonl", [job_created("order:1")])
     with pytest.raises(CommandError):
         run(str(path), "--format", "xml")
+
+
+def test_an_unreachable_warehouse_is_a_warning_after_a_finished_load(
+    tmp_path: Path, command_stores: Any
+) -> None:
+    path = jsonl_write(tmp_path / "e.jsonl", [job_created("order:1")])
+    presto = {
+        "default": {
+            "BACKEND": "storage.warehouse.presto.PrestoWarehouse",
+            "OPTIONS": {
+                "host": "127.0.0.1",
+                "port": 9,
+                "user": "t",
+                "catalog": "hive",
+                "schema": "d",
+                "attempts": 1,
+            },
+        }
+    }
+    err = io.StringIO()
+    with override_settings(WAREHOUSES=presto):
+        call_command("ingest", str(path), "--no-progress", stdout=io.StringIO(), stderr=err)
+    assert "could not register the new partitions" in err.getvalue()
+    assert "check WAREHOUSE" in err.getvalue()
