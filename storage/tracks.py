@@ -11,6 +11,7 @@ import struct
 import threading
 import zlib
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +55,7 @@ EVENT_PLAIN = b"J"
 EVENT_ZSTD = b"Z"
 ROUND_MARKER = b"R"
 COMPRESS_OVER = 512
+PARALLEL_ENCODE_POINTS = 200_000
 DIGEST = struct.Struct(">II")
 
 _zstd_compress = zstandard.ZstdCompressor(level=1)
@@ -291,10 +293,21 @@ class TrackStore:
             for name in ("speed_mps", "heading_deg", "accuracy_m")
         }
         if new.size:
-            # The cell index first: if the track write never happens, a re-run rewrites the same cell parts.
-            self._cells_write(dataset, batch.entity_names, codes[new], ts[new], lat[new], lon[new])
             chosen = {k: (v[new] if v is not None else None) for k, v in optional.items()}
-            self._tracks_write(prefixes, codes[new], ts[new], buckets[new], lat[new], lon[new], chosen)
+            cell_args = (dataset, batch.entity_names, codes[new], ts[new], lat[new], lon[new])
+            track_args = (prefixes, codes[new], ts[new], buckets[new], lat[new], lon[new], chosen)
+            if new.size >= PARALLEL_ENCODE_POINTS:
+                # numpy and zstd release the GIL, so the two indexes encode side by side on two cores.
+                with ThreadPoolExecutor(max_workers=1) as pool:
+                    cells = pool.submit(self._cell_items, *cell_args)
+                    track_items = self._track_items(*track_args)
+                    cell_items = cells.result()
+            else:
+                cell_items, track_items = self._cell_items(*cell_args), self._track_items(*track_args)
+            # The cell index first: if the track write never happens, a re-run rewrites the same cell parts.
+            for table, items in (("cell", cell_items), ("track", track_items)):
+                self.kv.put_many(table, items)
+                self._touch(table, items)
             self._counters_add(dataset, points=int(new.size))
         conflicts = np.sort(order[batch_conflicts | stored_conflicts])
         return PointWriteResult(
@@ -314,7 +327,7 @@ class TrackStore:
             return np.argsort(composite, kind="stable").astype(np.int64)
         return np.lexsort((ts, codes)).astype(np.int64)
 
-    def _tracks_write(
+    def _track_items(
         self,
         prefixes: dict[int, bytes],
         codes: Int64Array,
@@ -323,7 +336,8 @@ class TrackStore:
         lat: Int32Array,
         lon: Int32Array,
         optional: dict[str, FloatArray | None],
-    ) -> None:
+    ) -> list[tuple[bytes, bytes]]:
+        """The track-table rows for new fixes: one block per entity and bucket."""
         change = np.flatnonzero((codes[1:] != codes[:-1]) | (buckets[1:] != buckets[:-1])) + 1
         bounds = np.concatenate(([0], change, [codes.size]))
         blocks = blocks_encode(
@@ -334,10 +348,9 @@ class TrackStore:
             (keys.track_key(prefixes[int(codes[a])], int(buckets[a]), zlib.crc32(block)), block)
             for a, block in zip(bounds[:-1].tolist(), blocks, strict=True)
         ]
-        self.kv.put_many("track", items)
-        self._touch("track", items)
+        return items
 
-    def _cells_write(
+    def _cell_items(
         self,
         dataset: str,
         names: Sequence[str],
@@ -345,7 +358,8 @@ class TrackStore:
         ts: Int64Array,
         lat: Int32Array,
         lon: Int32Array,
-    ) -> None:
+    ) -> list[tuple[bytes, bytes]]:
+        """The cell-table rows for new fixes: one index block per space cell and bucket."""
         layout = self.layout
         rows = (lat.astype(np.int64) + LAT_OFFSET_E7) // layout.cell_e7
         cols = (lon.astype(np.int64) + LON_OFFSET_E7) // layout.cell_e7
@@ -375,8 +389,7 @@ class TrackStore:
             if prefix is None:
                 prefix = row_prefixes[(bucket, row)] = keys.cell_row_prefix(layout, dataset, bucket, row)
             items.append((keys.cell_key(prefix, col, zlib.crc32(block)), block))
-        self.kv.put_many("cell", items)
-        self._touch("cell", items)
+        return items
 
     def events_write(self, *, dataset: str, events: Sequence[StoredEvent]) -> EventWriteResult:
         """Store new events and index them; same id + same body is a duplicate, another body a conflict."""
