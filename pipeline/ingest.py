@@ -480,3 +480,16 @@ def _inputs_load(
             )
         )
     return summaries
+
+
+def warehouse_partitions_register() -> str | None:
+    """Make what loads wrote visible to the configured warehouse (Presto/Trino register partitions;
+    DuckDB reads them live); the warehouse's message if it cannot, None when it did."""
+    from storage.connections import warehouses
+    from storage.warehouse.base import WarehouseError
+
+    try:
+        warehouses["default"].refresh()
+    except WarehouseError as exc:
+        return str(exc)
+    return None

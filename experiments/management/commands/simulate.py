@@ -112,7 +112,7 @@ class Command(BaseCommand):
     def _load(self, runs: Any) -> None:
         import orjson
 
-        from pipeline.ingest import ingest_paths
+        from pipeline.ingest import ingest_paths, warehouse_partitions_register
         from playback.services import incidents_record
 
         for run in runs:
@@ -127,6 +127,9 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"recorded {run.dataset}: {new} new incidents ({len(incidents)} in the manifest)"
             )
+        problem = warehouse_partitions_register()
+        if problem:
+            self.stderr.write(f"loaded, but the warehouse could not register the new partitions: {problem}")
 
     def _list(self) -> None:
         self.stdout.write("scenarios:")

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from pipeline.ingest import IngestError, IngestSummary, ingest_paths
+from pipeline.ingest import IngestError, IngestSummary, ingest_paths, warehouse_partitions_register
 from pipeline.readers import FORMATS
 
 
@@ -75,14 +75,6 @@ class Command(BaseCommand):
         for f in summary.files:
             if f.quarantine_path is not None:
                 self.stdout.write(f"quarantined {f.quarantined} row(s) of {f.path.name}: {f.quarantine_path}")
-        self._warehouse_refresh()
-
-    def _warehouse_refresh(self) -> None:
-        # Presto and Trino see new partitions only once they are registered; DuckDB reads them live.
-        from storage.connections import warehouses
-        from storage.warehouse.base import WarehouseError
-
-        try:
-            warehouses["default"].refresh()
-        except WarehouseError as exc:
-            self.stderr.write(f"loaded, but the warehouse could not register the new partitions: {exc}")
+        problem = warehouse_partitions_register()
+        if problem:
+            self.stderr.write(f"loaded, but the warehouse could not register the new partitions: {problem}")
