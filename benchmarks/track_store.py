@@ -136,6 +136,13 @@ def table_bytes(kv: SortedKV, table: str) -> int:
     return sum(len(k) + len(v) for k, v in kv.scan(table, b"", None))
 
 
+def load(store: TrackStore, path: Path, work: Path) -> Any:
+    """Ingest one file through the real pipeline into `store`, warehouse and quarantine under `work`."""
+    return ingest_paths(
+        [path], dataset="bench", track_store=store, warehouse_root=work, quarantine_dir=work / "q"
+    )
+
+
 def ours(
     args: argparse.Namespace, backend: str, tmp: Path, entity_path: Path, box_path: Path
 ) -> dict[str, Any]:
@@ -146,13 +153,7 @@ def ours(
     with kv_backend(backend, tmp / "entity-store") as kv:
         store = TrackStore(kv)
         started = time.perf_counter()
-        summary = ingest_paths(
-            [entity_path],
-            dataset="bench",
-            track_store=store,
-            warehouse_root=tmp / "wh",
-            quarantine_dir=tmp / "q",
-        )
+        summary = load(store, entity_path, tmp / "wh")
         elapsed = time.perf_counter() - started
         assert summary.stored == summary.read, summary
         out["ingest_points_per_s"] = round(summary.read / elapsed)
@@ -171,25 +172,13 @@ def ours(
         rng = np.random.default_rng(3)
         out["entity_hour_p50_ms"] = round(p50(q, args.reps), 3)
         rerun = time.perf_counter()
-        again = ingest_paths(
-            [entity_path],
-            dataset="bench",
-            track_store=store,
-            warehouse_root=tmp / "wh",
-            quarantine_dir=tmp / "q",
-        )
+        again = load(store, entity_path, tmp / "wh")
         out["reingest_stored"] = again.stored
         out["reingest_s"] = round(time.perf_counter() - rerun, 2)
 
     with kv_backend(backend, tmp / "box-store") as kv:
         store = TrackStore(kv)
-        ingest_paths(
-            [box_path],
-            dataset="bench",
-            track_store=store,
-            warehouse_root=tmp / "wh",
-            quarantine_dir=tmp / "q",
-        )
+        load(store, box_path, tmp / "wh")
         box = Box(*BOX)
         result = store.box_window(dataset="bench", box=box, start=BOX_WINDOW[0], end=BOX_WINDOW[1])
         out["box_points"] = len(result)
@@ -207,13 +196,7 @@ def ours(
         path = tmp / "events.jsonl"
         events_jsonl(path, args.events)
         started = time.perf_counter()
-        summary = ingest_paths(
-            [path],
-            dataset="bench",
-            track_store=store,
-            warehouse_root=tmp / "wh-events",
-            quarantine_dir=tmp / "q",
-        )
+        summary = load(store, path, tmp / "wh-events")
         elapsed = time.perf_counter() - started
         assert summary.stored == args.events, summary
         assert summary.quarantined == 0, summary
