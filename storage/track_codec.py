@@ -363,6 +363,33 @@ def blocks_decode(blocks: Sequence[bytes]) -> DecodedBlocks:
     lengths: list[npt.NDArray[np.uint32]] = []
     start = 0
     for block in blocks:
+        fields = HEADER.unpack_from(block)
+        if fields[2] & FLAG_INDEX and fields[0] == MAGIC and fields[1] == VERSION:
+            # The box query's hot loop: index blocks are read in place, without building a header object.
+            _, _, _, n, n_runs, t_first, _, lat_first, lon_first, _ = fields
+            offset = HEADER_SIZE
+            if n_runs:
+                (names_size,) = struct.unpack_from("<I", block, offset)
+                names += block[offset + 4 : offset + 4 + names_size].decode().split("\n")
+                offset += 4 + names_size
+                lengths.append(np.frombuffer(block, dtype="<u4", count=n_runs, offset=offset))
+                offset += 4 * n_runs
+            arrays.append(np.frombuffer(block, dtype="<i2", count=3 * n, offset=offset).reshape(3, n))
+            offset += 6 * n
+            (count,) = struct.unpack_from("<I", block, offset)
+            if count:
+                patches.append(
+                    (
+                        start,
+                        n,
+                        np.frombuffer(block, dtype="<u4", count=count, offset=offset + 4),
+                        np.frombuffer(block, dtype="<i4", count=count, offset=offset + 4 + 4 * count),
+                    )
+                )
+            firsts.append((t_first, lat_first, lon_first))
+            counts.append(n)
+            start += n
+            continue
         header, lat_first, lon_first, width, raw = _payload(block)
         block_names, block_lengths, offset = _runs(raw, header.n_runs)
         names += block_names

@@ -599,8 +599,8 @@ class TrackStore:
                 (t >= start) & (t <= end) & (la >= lat_lo) & (la <= lat_hi) & (lo >= lon_lo) & (lo <= lon_hi)
             )
             if not bool(keep.all()):
-                picked = np.concatenate((np.arange(cut), cut + np.flatnonzero(keep)))
-                ent, ts, lat, lon = ent[picked], ts[picked], lat[picked], lon[picked]
+                # The inner head is copied whole; only the edge tail is filtered.
+                ent, ts, lat, lon = (np.concatenate((a[:cut], a[cut:][keep])) for a in (ent, ts, lat, lon))
         result = BoxTracks(
             entities=tuple(names), entity_index=ent, ts=ts, lat_e7=lat, lon_e7=lon,
             blocks_read=len(inner) + len(edge),
