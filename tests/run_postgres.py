@@ -15,7 +15,7 @@ from typing import Any
 import dj_database_url
 import psycopg
 
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+DEFAULT_DATABASE_URL = "postgres://dispatchscope:dispatchscope@127.0.0.1:5432/postgres"
 ROOT = Path(__file__).resolve().parent.parent
 CONNECT_TIMEOUT_S = 3
 
