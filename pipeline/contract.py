@@ -13,6 +13,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from storage.grammar import (
+    DATASET_GRAMMAR,
+    ID_GRAMMAR,
+    PLAUSIBLE_AHEAD_MS,
+    PLAUSIBLE_START_MS,
+    SHORT_NAME_GRAMMAR,
+    dataset_is_valid,
+    id_is_valid,
+    short_name_is_valid,
+)
+
 #: Every quarantine reason code, with what it means (docs/log-format.md shows an example of each).
 REASONS: dict[str, str] = {
     "invalid_json": "the line is not a JSON object",
@@ -21,26 +32,16 @@ REASONS: dict[str, str] = {
     "missing_field": "a required field is absent or null",
     "bad_timestamp": "a time that is neither integer epoch ms nor RFC 3339 with an offset",
     "implausible_timestamp": "a time before 2000-01-01 or more than one day in the future",
-    "bad_id": "an id that is not `kind:id` (kind [a-z][a-z0-9_-]{0,31}, id 1-128 printable non-space chars)",
+    "bad_id": f"an id that is not {ID_GRAMMAR}",
     "bad_coordinate": "a latitude outside [-90, 90], a longitude outside [-180, 180], or not a finite number",
-    "bad_city": "a city that is not a short name [A-Za-z0-9_-]{1,32}",
-    "bad_zone": "a zone that is not a short name [A-Za-z0-9_-]{1,32}",
-    "bad_dataset": "a row-level dataset that is not a dataset name",
+    "bad_city": f"a city that is not a short name {SHORT_NAME_GRAMMAR}",
+    "bad_zone": f"a zone that is not a short name {SHORT_NAME_GRAMMAR}",
+    "bad_dataset": f"a row-level dataset that is not a dataset name {DATASET_GRAMMAR}",
     "bad_value": "a value of the wrong type, outside its range, not finite, or not one of the allowed words",
     "conflicting_duplicate": "same identity as a stored row but different content; the first one stays",
 }
 
-#: 2000-01-01T00:00:00Z: the earliest plausible time.
-PLAUSIBLE_START_MS = 946_684_800_000
-#: How far in the future a time may be and still be plausible (clock skew, time zones done wrong).
-PLAUSIBLE_AHEAD_MS = 86_400_000
-
-ID_PATTERN = re.compile(r"[a-z][a-z0-9_-]{0,31}:\S{1,128}")
-SHORT_NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,32}")
-#: Datasets name Hive partitions and key prefixes, so they are path-safe and never start with a dot.
-DATASET_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,95}")
 RFC3339_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})")
-MAX_ID_BYTES = 255
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
 
@@ -75,19 +76,6 @@ class TimeBounds:
 def time_bounds_now() -> TimeBounds:
     """2000-01-01 .. now + 1 day, in epoch ms."""
     return TimeBounds(start_ms=PLAUSIBLE_START_MS, end_ms=int(time.time() * 1000) + PLAUSIBLE_AHEAD_MS)
-
-
-def dataset_is_valid(name: str) -> bool:
-    """True when `name` may be used as a dataset (a path-safe name, not `.`/`..`-like)."""
-    return DATASET_PATTERN.fullmatch(name) is not None
-
-
-def id_is_valid(value: str) -> bool:
-    """True when `value` follows the `kind:id` grammar (printable, no whitespace in the id part)."""
-    if ID_PATTERN.fullmatch(value) is None or not value.isprintable():
-        return False
-    # Keys length-prefix ids in one byte, so a non-ASCII id must still fit in 255 UTF-8 bytes.
-    return value.isascii() or len(value.encode()) <= MAX_ID_BYTES
 
 
 def rfc3339_to_ms(text: str) -> int | None:
@@ -132,16 +120,16 @@ def check_id(value: Any, name: str) -> str:
         return value
     if value is None:
         raise RowError("missing_field", f"{name} is required")
-    raise RowError("bad_id", f"{name} {value!r} is not kind:id")
+    raise RowError("bad_id", f"{name} {value!r} is not {ID_GRAMMAR}")
 
 
 def check_short_name(value: Any, name: str, reason: str) -> str:
     """A city or zone name ([A-Za-z0-9_-]{1,32}); `reason` is bad_city or bad_zone."""
-    if type(value) is str and SHORT_NAME_PATTERN.fullmatch(value) is not None:
+    if type(value) is str and short_name_is_valid(value):
         return value
     if value is None:
         raise RowError("missing_field", f"{name} is required")
-    raise RowError(reason, f"{name} {value!r} is not a short name [A-Za-z0-9_-]{{1,32}}")
+    raise RowError(reason, f"{name} {value!r} is not a short name {SHORT_NAME_GRAMMAR}")
 
 
 def check_coordinate(value: Any, name: str, limit: float) -> float:
@@ -190,4 +178,4 @@ def check_dataset(value: Any) -> str:
     """A row-level dataset name."""
     if type(value) is str and dataset_is_valid(value):
         return value
-    raise RowError("bad_dataset", f"dataset {value!r} is not a name [A-Za-z0-9][A-Za-z0-9_.-]{{0,127}}")
+    raise RowError("bad_dataset", f"dataset {value!r} is not a name {DATASET_GRAMMAR}")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -28,8 +27,8 @@ from pipeline.contract import (
     check_short_name,
     check_text,
     check_ts,
-    id_is_valid,
 )
+from storage.grammar import id_is_valid, switchback_cell_is_valid
 from storage.records import StoredEvent
 
 JOB_KINDS = frozenset({"delivery", "ride", "rebalance"})
@@ -50,7 +49,6 @@ JOB_EVENT_TYPES = frozenset({"job_created", *LIFECYCLE_TYPES})
 EVENT_TYPES = frozenset(
     {"job_created", "dispatch_round", "entity_state", "experiment_assignment", *LIFECYCLE_TYPES}
 )
-SWITCHBACK_CELL_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,32}\|[A-Za-z0-9_-]{1,32}\|\d{1,15}")
 
 # Ids repeat across events (the same couriers and jobs), so a bounded cache of ids already checked saves
 # most regex work on the hot path.
@@ -249,7 +247,7 @@ def _entity_state(body: dict[str, Any], bounds: TimeBounds) -> None:
 
 
 def _unit(value: Any, name: str) -> str:
-    if type(value) is str and (id_is_valid(value) or SWITCHBACK_CELL_PATTERN.fullmatch(value)):
+    if type(value) is str and (id_is_valid(value) or switchback_cell_is_valid(value)):
         return value
     if value is None:
         raise RowError("missing_field", f"{name} is required")

@@ -20,7 +20,6 @@ import pyarrow.compute as pc
 
 from pipeline.contract import (
     RFC3339_PATTERN,
-    SHORT_NAME_PATTERN,
     Reject,
     TimeBounds,
     check_coordinate,
@@ -29,10 +28,9 @@ from pipeline.contract import (
     check_number,
     check_short_name,
     check_ts,
-    dataset_is_valid,
-    id_is_valid,
     rfc3339_to_ms,
 )
+from storage.grammar import dataset_is_valid, id_is_valid, short_name_is_valid
 from storage.records import BoolArray, FloatArray, Int32Array, Int64Array, PointBatch
 
 #: Optional measurement columns and their allowed range.
@@ -241,9 +239,7 @@ def gps_table_validate(
     city_values: list[Any] = []
     city_codes = np.full(size, -1, dtype=np.int32)
     if "city" in names:
-        city_values, city_codes, nulls, bad = _names(
-            table.column("city"), lambda v: SHORT_NAME_PATTERN.fullmatch(v) is not None
-        )
+        city_values, city_codes, nulls, bad = _names(table.column("city"), short_name_is_valid)
         fails.add(bad & ~nulls, "bad_city", "city", "is not a short name [A-Za-z0-9_-]{1,32}")
 
     measures: dict[str, FloatArray] = {}

@@ -29,8 +29,8 @@ import orjson
 import pyarrow as pa
 from tqdm import tqdm
 
-from pipeline.contract import Reject, RowError, TimeBounds, dataset_is_valid, time_bounds_now
-from pipeline.events import JOB_EVENT_TYPES, SWITCHBACK_CELL_PATTERN, event_normalise
+from pipeline.contract import Reject, RowError, TimeBounds, time_bounds_now
+from pipeline.events import JOB_EVENT_TYPES, event_normalise
 from pipeline.facts import event_fact_tables, gps_fact_table
 from pipeline.gps import UNKNOWN_CITY, GpsChunk, GpsRowBuffer, gps_row_is_fix, gps_table_validate
 from pipeline.quarantine import QuarantineFile, quarantine_path
@@ -46,6 +46,7 @@ from pipeline.readers import (
     parquet_batches,
     progress_size,
 )
+from storage.grammar import dataset_problem, switchback_cell_is_valid
 from storage.records import Int64Array, StoredEvent
 from storage.warehouse.schema import TABLES
 
@@ -215,7 +216,7 @@ class _Load:
             return self.job_cities.get(key) or self._stored_job_city(key)
         if event.type == "experiment_assignment":
             unit = str(body["unit"])
-            if SWITCHBACK_CELL_PATTERN.fullmatch(unit):
+            if switchback_cell_is_valid(unit):
                 return unit.split("|", 1)[0]
             return self.job_cities.get((dataset, unit), UNKNOWN_CITY)
         return UNKNOWN_CITY
@@ -390,8 +391,9 @@ def ingest_paths(
     """
     from django.conf import settings
 
-    if not dataset_is_valid(dataset):
-        raise IngestError(f"dataset {dataset!r} is not a name [A-Za-z0-9][A-Za-z0-9_.-]{{0,95}}")
+    problem = dataset_problem(dataset)
+    if problem is not None:
+        raise IngestError(problem)
     inputs = _inputs_check([Path(p) for p in paths], fmt)
     if track_store is None:
         from storage.connections import track_stores

@@ -15,6 +15,7 @@ from typing import Any
 from django.db import transaction
 
 from playback.models import Incident
+from storage.grammar import dataset_problem
 
 DESCRIPTION_MAX = 300
 _TIMES = {1: "once", 2: "twice"}
@@ -98,8 +99,9 @@ def incidents_record(*, dataset: str, incidents: Iterable[Mapping[str, Any]]) ->
     """Store the incidents of `dataset` not stored yet and return how many were new (0 on a re-record).
 
     Raises IncidentError for a malformed item before anything is stored."""
-    if not dataset or len(dataset) > 96:
-        raise IncidentError(f"dataset {dataset!r} must be 1–96 characters")
+    problem = dataset_problem(dataset)
+    if problem is not None:
+        raise IncidentError(problem)
     ranks: dict[str, int] = {}
     rows: dict[tuple[str, str], Incident] = {}
     for item in incidents:

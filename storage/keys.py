@@ -19,15 +19,14 @@ points lands on the same key while a late write for the same bucket adds a secon
 from __future__ import annotations
 
 import functools
-import re
 import struct
 import zlib
 from dataclasses import dataclass
 
+from storage.grammar import MAX_ID_BYTES, dataset_problem
+
 U32 = struct.Struct(">I")
 U64 = struct.Struct(">Q")
-DATASET_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
-MAX_ID_BYTES = 255
 
 ROLE_OFFERED = 1
 ROLE_ASSIGNED = 2
@@ -80,8 +79,9 @@ def salt_of(layout: Layout, *parts: bytes) -> bytes:
 @functools.lru_cache(maxsize=1024)
 def dataset_prefix(dataset: str) -> bytes:
     """The dataset segment of every key (validated: names appear in paths and URLs too)."""
-    if not DATASET_PATTERN.match(dataset):
-        raise ValueError(f"dataset name {dataset!r} must match {DATASET_PATTERN.pattern}")
+    problem = dataset_problem(dataset)
+    if problem is not None:
+        raise ValueError(problem)
     return lp(dataset)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,12 +18,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from storage.grammar import DATASET_GRAMMAR, SHORT_NAME_GRAMMAR, dataset_is_valid, short_name_is_valid
 from storage.warehouse.schema import TABLE_SCHEMAS, TABLES
 
 # Bumped whenever the canonical row encoding below changes, so old and new names never collide by accident.
 _HASH_VERSION = b"dispatchscope-fact-v1\x00"
-_DATASET_RE = re.compile(r"[A-Za-z0-9._-]{1,128}")
-_CITY_RE = re.compile(r"[A-Za-z0-9_-]{1,32}")
 _ROW_GROUP_ROWS = 1_000_000
 
 
@@ -39,9 +37,9 @@ class FactWriteSummary:
 
 def partition_value_check(*, column: str, value: str) -> str:
     """`value` unchanged if it is a safe path segment for partition `column`; ValueError otherwise."""
-    pattern = _DATASET_RE if column == "dataset" else _CITY_RE
-    if not pattern.fullmatch(value) or value in (".", ".."):
-        grammar = "[A-Za-z0-9._-]{1,128}" if column == "dataset" else "[A-Za-z0-9_-]{1,32}"
+    valid = dataset_is_valid(value) if column == "dataset" else short_name_is_valid(value)
+    if not valid:
+        grammar = DATASET_GRAMMAR if column == "dataset" else SHORT_NAME_GRAMMAR
         raise ValueError(f"{column} {value!r} is not a safe partition value (allowed: {grammar})")
     return value
 
