@@ -4,14 +4,15 @@ Per input batch (a Parquet row group slice, a CSV block, ~8 MB of JSONL lines):
 1. the reader yields rows with their line numbers; validation splits them into valid rows per dataset and
    rejects (pipeline/gps.py for fixes, pipeline/events.py for events);
 2. the track store writes the valid rows and reports which were new, duplicates, or conflicts;
-3. conflicts join the rejects in the input's quarantine file; only the new rows go to the warehouse.
+3. conflicts join the rejects in the input's quarantine file; every other valid row of the batch — new or
+   already stored — goes to the warehouse, in content-named files.
 
-Step 3 after step 2 is what makes a re-run idempotent in the warehouse too (a re-run finds nothing new). The
-track store only offers write-and-report, so the KV write comes first: a crash between the two writes leaves
-rows in the KV whose warehouse rows a re-run will not write (the warehouse files are content-named, so a
-re-run never duplicates, it can only miss those). Job events whose city is not known yet (their job_created
-comes later in the load) have their warehouse rows written at the end of the load (or once DEFERRED_LIMIT
-of them wait, with the cities known by then, `unknown` for the rest).
+So a load killed between the two writes, re-run, writes the warehouse rows the first run missed: the track
+store calls them duplicates, but the warehouse still gets them, and a file it already has is left as it is.
+At the end of a load every partition it wrote into is compacted (storage/warehouse/parquet.py), folding
+rows that two overlapping loads both wrote into one. Job events whose city is not known yet (their
+job_created comes later in the load) have their warehouse rows written at the end of the load (or once
+DEFERRED_LIMIT of them wait, with the cities known by then, `unknown` for the rest).
 """
 
 from __future__ import annotations
@@ -48,10 +49,13 @@ from pipeline.readers import (
 )
 from storage.grammar import dataset_problem, switchback_cell_is_valid
 from storage.records import Int64Array, StoredEvent
+from storage.warehouse.base import WarehouseError
+from storage.warehouse.parquet import CompactSummary, Partition, partition_compact, write_fact_table
 from storage.warehouse.schema import TABLES
 
 if TYPE_CHECKING:
     from storage.tracks import TrackStore
+    from storage.warehouse.base import Warehouse
 
 #: Job events held back for their city at most; beyond it they are written with what is known (memory bound).
 DEFERRED_LIMIT = 200_000
@@ -130,9 +134,7 @@ class _Load:
     warehouse_root: Path
     warehouse_gps: bool
     bounds: TimeBounds
-    # Rebuilding: events already in the track store go to the warehouse too, once each per load.
-    rebuild: bool = False
-    rebuilt_ids: set[tuple[str, str]] = field(default_factory=set)
+    touched: set[Partition] = field(default_factory=set)
     job_cities: dict[tuple[str, str], str] = field(default_factory=dict)
     jobs_without_city: set[tuple[str, str]] = field(default_factory=set)
     deferred: list[tuple[str, StoredEvent]] = field(default_factory=list)
@@ -149,9 +151,11 @@ class _Load:
         result = self.track_store.points_write(dataset=chunk.dataset, batch=chunk.batch)
         counts.stored += result.stored
         counts.duplicates += result.duplicates
-        if self.warehouse_gps and len(result.stored_rows):
-            self._facts_write({"gps": gps_fact_table(chunk=chunk, rows=result.stored_rows)})
         conflicts = result.conflict_rows
+        if self.warehouse_gps:
+            rows = np.setdiff1d(np.arange(len(chunk.batch), dtype=np.int64), conflicts, assume_unique=True)
+            if len(rows):
+                self._facts_write({"gps": gps_fact_table(chunk=chunk, rows=rows)})
         if not len(conflicts):
             return []
         raws = raw_rows(chunk.source_rows[conflicts])
@@ -176,13 +180,10 @@ class _Load:
         result = self.track_store.events_write(dataset=dataset, events=group.events)
         counts.stored += result.stored
         counts.duplicates += result.duplicates
-        rows: Sequence[int] = result.stored_rows
-        if self.rebuild:
-            conflicting = set(result.conflict_rows)
-            rows = [i for i in range(len(group.events)) if i not in conflicting]
-            rows = [i for i in rows if (dataset, group.events[i].id) not in self.rebuilt_ids]
-            self.rebuilt_ids.update((dataset, group.events[i].id) for i in rows)
-        stored = [group.events[i] for i in rows]
+        conflicting = set(result.conflict_rows)
+        # Every valid, non-conflicting event, stored now or before: content-named files make this a
+        # no-op for rows the warehouse already has, and fill in what an interrupted load missed.
+        stored = [event for i, event in enumerate(group.events) if i not in conflicting]
         ready: list[StoredEvent] = []
         cities: list[str] = []
         for event in stored:
@@ -242,11 +243,16 @@ class _Load:
             self._facts_write(event_fact_tables(dataset=dataset, events=events, cities=cities))
 
     def _facts_write(self, tables: dict[str, pa.Table]) -> None:
-        from storage.warehouse.parquet import write_fact_table
-
         for name, rows in tables.items():
             if rows.num_rows:
-                write_fact_table(root=self.warehouse_root, table=name, rows=rows)
+                summary = write_fact_table(root=self.warehouse_root, table=name, rows=rows)
+                self.touched.update(summary.partitions)
+
+    def partitions_compact(self) -> list[CompactSummary]:
+        """Fold each partition this load wrote into to one file with every row once."""
+        done = [partition_compact(root=self.warehouse_root, partition=p) for p in sorted(self.touched)]
+        self.touched.clear()
+        return done
 
 
 def _list_rows(raw: list[Any], rows: Int64Array) -> list[Any]:
@@ -371,52 +377,47 @@ def _inputs_check(paths: Iterable[Path], fmt: str) -> list[tuple[Path, Format, i
 def ingest_paths(
     paths: Sequence[Path],
     *,
+    track_store: TrackStore,
+    warehouse_root: Path,
+    quarantine_dir: Path,
     dataset: str = "default",
     fmt: str = "auto",
-    track_store: TrackStore | None = None,
-    warehouse_root: Path | None = None,
-    quarantine_dir: Path | None = None,
     warehouse_gps: bool = False,
     progress: bool = False,
     rebuild_warehouse: bool = False,
 ) -> IngestSummary:
     """Load every file into the track store and the warehouse; bad rows are quarantined, never fatal.
 
-    With `rebuild_warehouse`, the event tables of `dataset` are deleted first and rewritten from these
-    files, whether or not the track store already holds their events (each event once): the way back after
-    a load that died between its track-store and warehouse writes.
+    Re-running any load, finished or interrupted, ends with both stores holding every valid row once. With
+    `rebuild_warehouse`, the event tables of `dataset` are deleted first and rewritten from these files
+    alone (for a dataset whose warehouse files were lost or damaged).
 
     Raises IngestError (before anything is written) for bad options or missing/unrecognised files, and for
     a file whose content cannot be read at all (earlier files stay loaded; a re-run is safe).
     """
-    from django.conf import settings
-
     problem = dataset_problem(dataset)
     if problem is not None:
         raise IngestError(problem)
     inputs = _inputs_check([Path(p) for p in paths], fmt)
-    if track_store is None:
-        from storage.connections import track_stores
-
-        track_store = track_stores["default"]
     if rebuild_warehouse and warehouse_gps:
         raise IngestError(
             "--rebuild-warehouse rebuilds the event tables; load GPS into the warehouse separately"
         )
     load = _Load(
         track_store=track_store,
-        warehouse_root=Path(warehouse_root or settings.WAREHOUSE_ROOT),
+        warehouse_root=Path(warehouse_root),
         warehouse_gps=warehouse_gps,
         bounds=time_bounds_now(),
-        rebuild=rebuild_warehouse,
     )
     if rebuild_warehouse:
         _warehouse_dataset_drop(load.warehouse_root, dataset)
-    base = Path(quarantine_dir or settings.QUARANTINE_DIR)
     try:
-        summaries = _inputs_load(load, inputs, dataset=dataset, quarantine_dir=base, progress=progress)
+        summaries = _inputs_load(
+            load, inputs, dataset=dataset, quarantine_dir=Path(quarantine_dir), progress=progress
+        )
     finally:
         load.deferred_flush()
+        load.partitions_compact()
     return IngestSummary(files=tuple(summaries))
 
 
@@ -484,14 +485,11 @@ def _inputs_load(
     return summaries
 
 
-def warehouse_partitions_register() -> str | None:
-    """Make what loads wrote visible to the configured warehouse (Presto/Trino register partitions;
-    DuckDB reads them live); the warehouse's message if it cannot, None when it did."""
-    from storage.connections import warehouses
-    from storage.warehouse.base import WarehouseError
-
+def warehouse_partitions_register(warehouse: Warehouse) -> str | None:
+    """Make what loads wrote visible to `warehouse` (Presto/Trino register partitions; DuckDB reads them
+    live); the warehouse's message if it cannot, None when it did."""
     try:
-        warehouses["default"].refresh()
+        warehouse.refresh()
     except WarehouseError as exc:
         return str(exc)
     return None

@@ -12,6 +12,7 @@ from pipeline.events import event_normalise
 from pipeline.ingest import IngestError, ingest_paths
 from playback.services import IncidentError, incidents_record
 from storage import grammar
+from storage.connections import track_stores
 from storage.keys import dataset_prefix, lp
 from storage.warehouse.parquet import partition_value_check
 
@@ -86,7 +87,15 @@ def test_every_entry_point_agrees_on_a_dataset_name(name: str, tmp_path: Path) -
         ),
         "keys": _accepts(lambda: dataset_prefix(name)),
         "warehouse path": _accepts(lambda: partition_value_check(column="dataset", value=name)),
-        "ingest": _accepts(lambda: ingest_paths([source], dataset=name, quarantine_dir=tmp_path / "q")),
+        "ingest": _accepts(
+            lambda: ingest_paths(
+                [source],
+                dataset=name,
+                track_store=track_stores["default"],
+                warehouse_root=tmp_path / "w",
+                quarantine_dir=tmp_path / "q",
+            )
+        ),
         "incidents": _accepts(lambda: incidents_record(dataset=name, incidents=[])),
     }
     assert verdicts == dict.fromkeys(verdicts, expected), name

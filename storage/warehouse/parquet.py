@@ -3,6 +3,11 @@
 Layout: `<root>/<table>/dataset=<ds>/dt=<YYYY-MM-DD>/city=<city>/part-<hash>.parquet` where `dt` is the UTC
 date of `ts` and `<hash>` is a digest of the partition's rows (canonically sorted), so writing the same rows
 again lands on the same file name and is reported as unchanged instead of adding a copy.
+
+Loads that overlap (the same events in two inputs, a re-run after a crash) can leave one identity
+(TABLE_IDENTITY) in several files of a partition; `partition_compact` folds a partition's files into one
+file holding each identity once. A crash part-way leaves the new file beside old ones, and the next
+compaction of that partition finishes the job, so readers only ever see complete files.
 """
 
 from __future__ import annotations
@@ -19,20 +24,46 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from storage.grammar import DATASET_GRAMMAR, SHORT_NAME_GRAMMAR, dataset_is_valid, short_name_is_valid
-from storage.warehouse.schema import TABLE_SCHEMAS, TABLES
+from storage.warehouse.schema import TABLE_IDENTITY, TABLE_SCHEMAS, TABLES
 
 # Bumped whenever the canonical row encoding below changes, so old and new names never collide by accident.
 _HASH_VERSION = b"dispatchscope-fact-v1\x00"
 _ROW_GROUP_ROWS = 1_000_000
 
 
+@dataclass(frozen=True, order=True)
+class Partition:
+    """One Hive partition of a fact table: `<table>/dataset=…/dt=…/city=…`."""
+
+    table: str
+    dataset: str
+    dt: str
+    city: str
+
+    def directory(self, root: Path) -> Path:
+        """The partition's directory under the warehouse root."""
+        return root / self.table / f"dataset={self.dataset}" / f"dt={self.dt}" / f"city={self.city}"
+
+
 @dataclass(frozen=True)
 class FactWriteSummary:
-    """What a write did: files created, files that already held exactly these rows, rows received."""
+    """What a write did: files created, files that already held exactly these rows, rows received, and
+    the partitions it wrote into."""
 
     files_written: int
     files_unchanged: int
     rows: int
+    partitions: tuple[Partition, ...] = ()
+
+
+@dataclass(frozen=True)
+class CompactSummary:
+    """What compacting one partition did: files read, rows read, rows kept (one per identity)."""
+
+    partition: Partition
+    files_before: int
+    rows_before: int
+    rows_after: int
 
 
 def partition_value_check(*, column: str, value: str) -> str:
@@ -55,6 +86,8 @@ def write_fact_table(*, root: Path, table: str, rows: pa.Table) -> FactWriteSumm
     for column in ("dataset", "city"):
         for value in pc.unique(checked[column]).to_pylist():
             partition_value_check(column=column, value=value)
+    # A row repeated inside one write (an input listing a fix twice) is written once.
+    checked = _identity_unique(checked, [*TABLE_IDENTITY[table], "dataset"])
     # `ts` → timestamp[ms] (naive, read as UTC) → date32 → 'YYYY-MM-DD'.
     dt = pc.cast(pc.cast(pc.cast(checked["ts"], pa.timestamp("ms")), pa.date32()), pa.string())
     checked = checked.append_column("dt", dt)
@@ -64,17 +97,62 @@ def write_fact_table(*, root: Path, table: str, rows: pa.Table) -> FactWriteSumm
 
     written = unchanged = 0
     start = 0
+    partitions: list[Partition] = []
     for (dataset, day, city), count in _partition_runs(ordered):
         part = ordered.slice(start, count).select(schema.names)
         start += count
-        directory = root / table / f"dataset={dataset}" / f"dt={day}" / f"city={city}"
-        path = directory / f"part-{_content_digest(part)}.parquet"
+        partition = Partition(table=table, dataset=dataset, dt=day, city=city)
+        partitions.append(partition)
+        path = partition.directory(root) / f"part-{_content_digest(part)}.parquet"
         if path.exists():
             unchanged += 1
             continue
         _parquet_write_atomic(path=path, part=part.cast(schema))
         written += 1
-    return FactWriteSummary(files_written=written, files_unchanged=unchanged, rows=checked.num_rows)
+    return FactWriteSummary(
+        files_written=written, files_unchanged=unchanged, rows=checked.num_rows, partitions=tuple(partitions)
+    )
+
+
+def partition_files(*, root: Path, partition: Partition) -> list[Path]:
+    """The complete Parquet files of a partition (hidden temp files of unfinished writes excluded)."""
+    directory = partition.directory(root)
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.glob("part-*.parquet") if p.is_file())
+
+
+def partition_compact(*, root: Path, partition: Partition) -> CompactSummary:
+    """Fold a partition's files into one content-named file holding each identity once.
+
+    Copies of one identity are equal (the pipeline quarantines conflicting rows before the warehouse sees
+    them), so which copy stays does not matter; the first in file-name order does. Idempotent: a compacted
+    partition is left as it is, and the same rows always give the same file name."""
+    if partition.table not in TABLES:
+        raise ValueError(f"unknown fact table {partition.table!r}; known: {', '.join(TABLES)}")
+    schema = TABLE_SCHEMAS[partition.table]
+    files = partition_files(root=root, partition=partition)
+    if len(files) <= 1:
+        rows = pq.ParquetFile(files[0]).metadata.num_rows if files else 0
+        return CompactSummary(partition=partition, files_before=len(files), rows_before=rows, rows_after=rows)
+    tables = []
+    for path in files:
+        try:
+            tables.append(pq.ParquetFile(path).read().cast(schema))
+        except FileNotFoundError:
+            continue  # another compaction of this partition already folded it
+    combined = pa.concat_tables(tables) if tables else schema.empty_table()
+    kept = _identity_unique(combined, list(TABLE_IDENTITY[partition.table]))
+    ordered = kept.sort_by([(name, "ascending") for name in _sort_keys(schema)])
+    target = partition.directory(root) / f"part-{_content_digest(ordered)}.parquet"
+    if not target.exists():
+        _parquet_write_atomic(path=target, part=ordered.cast(schema))
+    for path in files:
+        if path != target:
+            path.unlink(missing_ok=True)
+    return CompactSummary(
+        partition=partition, files_before=len(files), rows_before=combined.num_rows, rows_after=kept.num_rows
+    )
 
 
 def _rows_check(*, table: str, schema: pa.Schema, rows: pa.Table) -> pa.Table:
@@ -108,6 +186,18 @@ def _rows_check(*, table: str, schema: pa.Schema, rows: pa.Table) -> pa.Table:
             )
         columns.append(column)
     return pa.Table.from_arrays(columns, schema=pa.schema(fields))
+
+
+def _identity_unique(rows: pa.Table, identity: list[str]) -> pa.Table:
+    """`rows` with the first row of each identity only, in their original order."""
+    if rows.num_rows < 2:
+        return rows
+    numbered = rows.append_column("__row", pa.array(np.arange(rows.num_rows, dtype=np.int64)))
+    first = numbered.group_by(identity, use_threads=False).aggregate([("__row", "min")])
+    if first.num_rows == rows.num_rows:
+        return rows
+    keep = np.sort(np.asarray(first["__row_min"].to_numpy(zero_copy_only=False), dtype=np.int64))
+    return rows.take(pa.array(keep))
 
 
 def _sort_keys(schema: pa.Schema) -> list[str]:

@@ -86,6 +86,16 @@ TABLE_SCHEMAS: dict[str, pa.Schema] = {
     ),
 }
 
+#: The columns that identify a row of each table: a partition holds each identity once after compaction.
+TABLE_IDENTITY: dict[str, tuple[str, ...]] = {
+    "job_events": ("event_id",),
+    "rounds": ("round",),
+    "candidates": ("round", "job", "entity"),
+    "entity_states": ("event_id",),
+    "experiment_assignments": ("event_id",),
+    "gps": ("entity", "ts"),
+}
+
 #: Whitelist of fact table names: the only table identifiers any SQL text may be built from.
 TABLES: tuple[str, ...] = tuple(TABLE_SCHEMAS)
 

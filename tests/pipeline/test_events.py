@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from pipeline.contract import RowError, TimeBounds, check_ts, id_is_valid, rfc3339_to_ms
+from pipeline.contract import RowError, TimeBounds, check_ts, rfc3339_to_ms
 from pipeline.events import event_id_derive, event_normalise
+from storage.grammar import id_is_valid
 from tests.pipeline.conftest import T0, dispatch_round, job_created
 
 BOUNDS = TimeBounds(start_ms=946_684_800_000, end_ms=T0 + 86_400_000)

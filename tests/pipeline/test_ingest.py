@@ -375,7 +375,7 @@ def test_a_corrupt_gzipped_csv_is_an_error_naming_the_file(tmp_path: Path, store
         ingest_paths([path], **stores)
 
 
-def test_rebuilding_the_warehouse_restores_rows_a_dead_load_never_wrote(
+def test_a_rerun_restores_warehouse_rows_a_dead_load_never_wrote(
     tmp_path: Path, stores: dict[str, Any]
 ) -> None:
     path = events_file(tmp_path / "events.jsonl")
@@ -386,10 +386,12 @@ def test_rebuilding_the_warehouse_restores_rows_a_dead_load_never_wrote(
     root = stores["warehouse_root"]
     everything = {t: warehouse(root, t) for t in ("job_events", "rounds", "candidates", "entity_states")}
     files = sorted(p.relative_to(root) for p in root.rglob("*.parquet"))
-    # A load that died after its track-store writes: the warehouse lacks files, a plain re-run adds none.
+    # A load that died after its track-store writes: the warehouse lacks files; a plain re-run writes them.
     shutil.rmtree(root / "job_events")
-    ingest_paths([path, overlap], dataset="prod", **stores)
-    assert not (root / "job_events").exists()
+    again = ingest_paths([path, overlap], dataset="prod", **stores)
+    assert again.stored == 0
+    assert {t: warehouse(root, t) for t in everything} == everything
+    assert sorted(p.relative_to(root) for p in root.rglob("*.parquet")) == files
 
     result = ingest_paths([path, overlap], dataset="prod", rebuild_warehouse=True, **stores)
     assert result.stored == 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import io
 from pathlib import Path
 from typing import Any
@@ -12,16 +11,17 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 
 from pipeline import ingest as ingest_module
-from pipeline.management.commands import ingest as command_module
+from pipeline import services as services_module
 from tests.pipeline.conftest import job_created, jsonl_write
 
 
 @pytest.fixture
 def command_stores(monkeypatch: pytest.MonkeyPatch, stores: dict[str, Any]) -> dict[str, Any]:
     # The command takes its stores from settings; point it at this test's stores instead.
-    monkeypatch.setattr(
-        command_module, "ingest_paths", functools.partial(ingest_module.ingest_paths, **stores)
-    )
+    def logs_ingest(*, paths: Any, **options: Any) -> Any:
+        return ingest_module.ingest_paths(paths, **stores, **options)
+
+    monkeypatch.setattr(services_module, "logs_ingest", logs_ingest)
     return stores
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from experiments.services import ManifestError, RunLoad, RunToLoad, simulation_load
 from experiments.simulator.batch import simulate
 from experiments.simulator.city import CityError
 from experiments.simulator.runner import DESIGNS
@@ -22,6 +25,9 @@ from experiments.simulator.strategies.registry import (
     strategy_names,
     strategy_variants,
 )
+from experiments.simulator.writer import RunFiles
+from pipeline.ingest import IngestError
+from playback.services import IncidentError
 
 
 class Command(BaseCommand):
@@ -107,29 +113,37 @@ class Command(BaseCommand):
             )
         self.stdout.write(f"summary: {output.summary_path}")
         if options["load"]:
-            self._load(output.runs)
+            self._load(output.runs, progress=not options["no_progress"] and sys.stderr.isatty())
 
-    def _load(self, runs: Any) -> None:
-        import orjson
-
-        from pipeline.ingest import ingest_paths, warehouse_partitions_register
-        from playback.services import incidents_record
-
-        for run in runs:
-            summary = ingest_paths([run.events_path, run.gps_path], dataset=run.dataset)
+    def _load(self, runs: Sequence[RunFiles], *, progress: bool) -> None:
+        def report(load: RunLoad) -> None:
+            s = load.summary
             self.stdout.write(
-                f"loaded {run.dataset}: read {summary.read}, stored {summary.stored}, "
-                f"duplicates {summary.duplicates}, quarantined {summary.quarantined}"
+                f"loaded {load.dataset}: read {s.read}, stored {s.stored}, "
+                f"duplicates {s.duplicates}, quarantined {s.quarantined}"
             )
-            # The manifest goes to the landing page's incident list; re-recording it adds nothing.
-            incidents = orjson.loads(run.incidents_path.read_bytes()).get("incidents", [])
-            new = incidents_record(dataset=run.dataset, incidents=incidents)
             self.stdout.write(
-                f"recorded {run.dataset}: {new} new incidents ({len(incidents)} in the manifest)"
+                f"recorded {load.dataset}: {load.incidents_new} new incidents "
+                f"({load.incidents_listed} in the manifest)"
             )
-        problem = warehouse_partitions_register()
-        if problem:
-            self.stderr.write(f"loaded, but the warehouse could not register the new partitions: {problem}")
+
+        to_load = [
+            RunToLoad(
+                dataset=r.dataset,
+                events_path=r.events_path,
+                gps_path=r.gps_path,
+                incidents_path=r.incidents_path,
+            )
+            for r in runs
+        ]
+        try:
+            done = simulation_load(runs=to_load, progress=progress, on_run=report)
+        except (IngestError, ManifestError, IncidentError) as exc:
+            raise CommandError(f"loading the simulated runs failed: {exc}") from None
+        if done.warehouse_problem:
+            self.stderr.write(
+                f"loaded, but the warehouse could not register the new partitions: {done.warehouse_problem}"
+            )
 
     def _list(self) -> None:
         self.stdout.write("scenarios:")

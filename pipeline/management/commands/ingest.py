@@ -9,8 +9,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from pipeline.ingest import IngestError, IngestSummary, ingest_paths, warehouse_partitions_register
+from pipeline.ingest import IngestError, IngestSummary
 from pipeline.readers import FORMATS
+from pipeline.services import logs_load
 
 
 def summary_table(summary: IngestSummary) -> list[str]:
@@ -60,8 +61,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         progress = not options["no_progress"] and sys.stderr.isatty()
         try:
-            summary = ingest_paths(
-                options["paths"],
+            report = logs_load(
+                paths=options["paths"],
                 dataset=options["dataset"],
                 fmt=options["fmt"],
                 warehouse_gps=options["warehouse_gps"],
@@ -70,11 +71,13 @@ class Command(BaseCommand):
             )
         except IngestError as exc:
             raise CommandError(str(exc)) from None
+        summary = report.summary
         for text in summary_table(summary):
             self.stdout.write(text)
         for f in summary.files:
             if f.quarantine_path is not None:
                 self.stdout.write(f"quarantined {f.quarantined} row(s) of {f.path.name}: {f.quarantine_path}")
-        problem = warehouse_partitions_register()
-        if problem:
-            self.stderr.write(f"loaded, but the warehouse could not register the new partitions: {problem}")
+        if report.warehouse_problem:
+            self.stderr.write(
+                f"loaded, but the warehouse could not register the new partitions: {report.warehouse_problem}"
+            )
