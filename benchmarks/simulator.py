@@ -4,7 +4,7 @@
 Run: .venv/bin/python benchmarks/simulator.py [--out DIR] [--variants N] [--skip-big] [--skip-variants]
 Targets from the issue: the big run in ≤ 60 s, the 100 variants in ≤ 10 min on two cores. After the big run
 its GPS is loaded into a fresh LMDB track store and the stored bytes per point are printed beside those of
-the reference workload (../shared/bench/anchor_tracks.py, a smooth random walk), loaded the same way.
+the reference workload (benchmarks/workload.py, a smooth random walk), loaded the same way.
 """
 
 from __future__ import annotations
@@ -53,15 +53,14 @@ def stored_bytes(big_out: Path) -> None:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
     django.setup()
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent / "shared" / "bench"))
-    from anchor_tracks import tracks
+    from benchmarks.workload import ENTITY_SET, tracks
 
     gps = next(big_out.rglob("gps.parquet"))
     work = Path(tempfile.mkdtemp(prefix="simbytes-"))
     try:
         sim_track, sim_all, sim_n = stored_bytes_per_point(gps, work / "sim")
         reference = work / "reference.parquet"
-        pq.write_table(tracks(2000, 3600, seed=1), reference)
+        pq.write_table(tracks(ENTITY_SET["n_veh"], 3600, seed=ENTITY_SET["seed"]), reference)
         ref_track, ref_all, ref_n = stored_bytes_per_point(reference, work / "ref")
     finally:
         shutil.rmtree(work, ignore_errors=True)

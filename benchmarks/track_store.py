@@ -1,4 +1,4 @@
-"""Track-store benchmark: the reference workload of ../shared/bench/anchor_tracks.py, measured side by side.
+"""Track-store benchmark: the reference workload of benchmarks/workload.py, measured side by side.
 
 One run loads the same fixes into Dispatchscope (through the real ingest pipeline), into PostgreSQL (one row
 per point, btree on (entity, ts) and (ts), read with psycopg) and reads them with DuckDB over Parquet, then
@@ -31,22 +31,16 @@ import pyarrow.parquet as pq
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT.parent / "shared" / "bench"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
 
 import django  # noqa: E402
 
 django.setup()
 
-from anchor_tracks import tracks  # noqa: E402
-
+from benchmarks.workload import BOX, BOX_WINDOW, T0, tracks_stored  # noqa: E402
 from pipeline.ingest import ingest_paths  # noqa: E402
 from storage.kv.base import SortedKV  # noqa: E402
 from storage.tracks import Box, TrackStore  # noqa: E402
-
-T0 = 1_700_000_000_000
-BOX = (39.855, 116.34, 39.945, 116.46)
-BOX_WINDOW = (T0 + 300_000, T0 + 900_000)
 
 
 def p50(f: Callable[[], Any], reps: int) -> float:
@@ -60,11 +54,8 @@ def p50(f: Callable[[], Any], reps: int) -> float:
 
 
 def workload(n_veh: int, seconds: int, seed: int) -> pa.Table:
-    """The anchor's tracks, positions rounded to the 1e-7 degree every system then stores."""
-    t = tracks(n_veh, seconds, seed=seed)
-    return t.set_column(2, "lat", pa.array(np.round(t.column("lat").to_numpy() * 1e7) / 1e7)).set_column(
-        3, "lon", pa.array(np.round(t.column("lon").to_numpy() * 1e7) / 1e7)
-    )
+    """The reference tracks, positions rounded to the 1e-7 degree every system stores."""
+    return tracks_stored(n_veh, seconds, seed)
 
 
 def events_jsonl(path: Path, lines: int) -> None:
@@ -207,7 +198,7 @@ def ours(
 def baselines(
     args: argparse.Namespace, tables: dict[str, pa.Table], paths: dict[str, Path], out: dict[str, Any]
 ) -> None:
-    """PostgreSQL and DuckDB, loaded and queried exactly as ../shared/bench/anchor_tracks.py does."""
+    """PostgreSQL and DuckDB, loaded and queried exactly as the reference script does."""
     import duckdb
     import psycopg
 
