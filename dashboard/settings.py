@@ -1,8 +1,9 @@
-"""Django settings, read from the environment once (see dashboard/config.py and docs/operations.md)."""
+"""Django settings, read from the environment once (see dashboard/config.py and docs/operations.md).
+
+Every environment variable is read here, through dashboard/config.py's typed `env_*` functions."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -12,25 +13,29 @@ from dashboard.config import (
     ConfigurationError,
     env_bool,
     env_int,
+    env_list,
+    env_path,
+    env_str,
     parse_track_store,
     parse_warehouse,
+    warehouse_root_resolve,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("DISPATCHSCOPE_VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR = env_path("DISPATCHSCOPE_VAR_DIR", BASE_DIR / "var")
 try:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
 except OSError as exc:
     raise ConfigurationError(f"cannot create DISPATCHSCOPE_VAR_DIR={VAR_DIR}: {exc}") from None
 
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG and env_bool("DISPATCHSCOPE_REQUIRE_SECRET", default=False):
         raise ConfigurationError("DJANGO_SECRET_KEY must be set when DISPATCHSCOPE_REQUIRE_SECRET is on")
     # A development key: fine on a laptop, refused where DISPATCHSCOPE_REQUIRE_SECRET is set.
     SECRET_KEY = "dispatchscope-development-key-not-for-production"
-ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ("127.0.0.1", "localhost"))
 
 INSTALLED_APPS = [
     "daphne",
@@ -78,7 +83,7 @@ TEMPLATES: list[dict[str, Any]] = [
     },
 ]
 
-_database_url = os.environ.get("DATABASE_URL", "")
+_database_url = env_str("DATABASE_URL")
 if _database_url:
     try:
         DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
@@ -88,11 +93,11 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": os.environ.get("SQLITE_PATH", str(VAR_DIR / "dispatchscope.sqlite3")),
+            "NAME": str(env_path("SQLITE_PATH", VAR_DIR / "dispatchscope.sqlite3")),
         }
     }
 
-_redis_url = os.environ.get("REDIS_URL", "")
+_redis_url = env_str("REDIS_URL")
 CHANNEL_LAYERS: dict[str, dict[str, Any]] = (
     {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [_redis_url]}}}
     if _redis_url
@@ -101,43 +106,18 @@ CHANNEL_LAYERS: dict[str, dict[str, Any]] = (
 
 # The track store and the warehouse are chosen here, once, like CACHES: an alias dict, built lazily by
 # storage.connections and rebuilt when a test overrides the setting.
-_track = parse_track_store(os.environ.get("TRACK_STORE", ""), var_dir=VAR_DIR)
-TRACK_STORES: dict[str, dict[str, Any]] = {
-    "default": {
-        "BACKEND": "storage.kv.lmdb.LMDBStore" if _track.scheme == "lmdb" else "storage.kv.hbase.HBaseStore",
-        "OPTIONS": {
-            "path": str(_track.path) if _track.path else "",
-            "host": _track.host,
-            "port": _track.port,
-            "prefix": _track.prefix,
-            "map_size_gb": env_int("LMDB_MAP_SIZE_GB", 64, minimum=1),
-            **dict(_track.options),
-        },
-        "SETTING": "TRACK_STORE",
-    }
-}
-_warehouse = parse_warehouse(os.environ.get("WAREHOUSE", ""), var_dir=VAR_DIR)
-WAREHOUSES: dict[str, dict[str, Any]] = {
-    "default": {
-        "BACKEND": {
-            "duckdb": "storage.warehouse.duckdb.DuckDBWarehouse",
-            "presto": "storage.warehouse.presto.PrestoWarehouse",
-            "trino": "storage.warehouse.presto.TrinoWarehouse",
-        }[_warehouse.scheme],
-        "OPTIONS": {
-            "root": str(_warehouse.path) if _warehouse.path else "",
-            "host": _warehouse.host,
-            "port": _warehouse.port,
-            "user": _warehouse.user,
-            "catalog": _warehouse.catalog,
-            "schema": _warehouse.schema,
-        },
-        "SETTING": "WAREHOUSE",
-    }
-}
+_track = parse_track_store(
+    env_str("TRACK_STORE"), var_dir=VAR_DIR, map_size_gb=env_int("LMDB_MAP_SIZE_GB", 64, minimum=1)
+)
+TRACK_STORES: dict[str, dict[str, Any]] = {"default": _track.setting()}
+_warehouse_root = env_str("WAREHOUSE_ROOT")
+_warehouse = parse_warehouse(
+    env_str("WAREHOUSE"), var_dir=VAR_DIR, default_root=Path(_warehouse_root) if _warehouse_root else None
+)
+WAREHOUSES: dict[str, dict[str, Any]] = {"default": _warehouse.setting()}
 # Where the pipeline writes Parquet (the warehouse reads it; Presto/Trino see it through a Hive catalog).
-WAREHOUSE_ROOT = Path(os.environ.get("WAREHOUSE_ROOT", str(_warehouse.path or VAR_DIR / "warehouse")))
-QUARANTINE_DIR = Path(os.environ.get("QUARANTINE_DIR", str(VAR_DIR / "quarantine")))
+WAREHOUSE_ROOT = warehouse_root_resolve(warehouse=_warehouse, root=_warehouse_root, var_dir=VAR_DIR)
+QUARANTINE_DIR = env_path("QUARANTINE_DIR", VAR_DIR / "quarantine")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -161,5 +141,5 @@ LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }

@@ -242,16 +242,7 @@ def test_a_track_store_url_reaches_the_server_through_settings(
         f"hbase://127.0.0.1:{hbase_thrift_server.port}/test?transport=buffered&protocol=binary&salts=16",
         var_dir=tmp_path,
     )
-    options = {
-        "path": "",
-        "host": parsed.host,
-        "port": parsed.port,
-        "prefix": parsed.prefix,
-        "map_size_gb": 64,
-    }
-    config = {"BACKEND": "storage.kv.hbase.HBaseStore", "OPTIONS": {**options, **dict(parsed.options)}}
-
-    with override_settings(TRACK_STORES={"default": {**config, "SETTING": "TRACK_STORE"}}):
+    with override_settings(TRACK_STORES={"default": parsed.setting()}):
         configured = track_stores["default"]
         assert configured.engine == "hbase"
         configured.kv.put_many("round", [(b"\x02r", b"via settings")])

@@ -289,20 +289,7 @@ def test_the_configured_warehouse_is_chosen_by_the_warehouse_setting(
     from storage.connections import warehouses
 
     config = parse_warehouse(server.warehouse_url(scheme=engine), var_dir=Path("/unused"))
-    setting = {
-        "default": {
-            "BACKEND": f"storage.warehouse.presto.{engine.capitalize()}Warehouse",
-            "OPTIONS": {
-                "root": "",
-                "host": config.host,
-                "port": config.port,
-                "user": config.user,
-                "catalog": config.catalog,
-                "schema": config.schema,
-            },
-            "SETTING": "WAREHOUSE",
-        }
-    }
+    setting = {"default": config.setting()}
     with override_settings(WAREHOUSES=setting):
         warehouse = warehouses["default"]
         result = warehouse.query("job_events", dataset=PROD, job="order:b1")
