@@ -122,11 +122,13 @@ def variant_results_build(*, rows: ComparisonRows, settings: AnalysisSettings) -
         high = np.where(sequential, seq.high, fixed.high)
         p_value = np.where(sequential, seq.p_value, fixed.p_value)
         scale = prior_scale if difference == "absolute" else np.ones_like(prior_scale)
+        # A relative prior cannot be put on the absolute scale of a zero baseline: that row gets a flat prior.
+        prior_variance = np.where(scale > 0, prior.std_dev**2 * scale**2, np.inf)
         post = posterior_compute(
             estimate=lift.estimate,
             variance=lift.variance,
-            prior_mean=prior.mean * scale,
-            prior_variance=prior.std_dev**2 * scale**2,
+            prior_mean=np.where(scale > 0, prior.mean * scale, 0.0),
+            prior_variance=prior_variance,
             proper=prior.proper,
             alpha=alpha,
             lower_is_better=rows.lower_is_better,

@@ -32,7 +32,7 @@ def welch_interval(
         se = np.sqrt(variance)
         half_width = special.stdtrit(dof, 1 - alpha / 2) * se
         p_value = 2 * special.stdtr(dof, -np.abs(estimate / se))
-    return IntervalArrays(low=estimate - half_width, high=estimate + half_width, p_value=p_value)
+        return IntervalArrays(low=estimate - half_width, high=estimate + half_width, p_value=p_value)
 
 
 def welch_one_sided_p(

@@ -45,5 +45,5 @@ def sequential_interval(
         tr2p1 = big_n * rho**2 + 1
         evalue = np.exp(rho**2 * st2 / (2 * tr2p1)) / np.sqrt(tr2p1)
         p_value = np.minimum(1 / evalue, 1.0)
-    p_value[np.isnan(estimate) | np.isnan(variance)] = np.nan
-    return IntervalArrays(low=estimate - half_width, high=estimate + half_width, p_value=p_value)
+        p_value[np.isnan(estimate) | np.isnan(variance)] = np.nan
+        return IntervalArrays(low=estimate - half_width, high=estimate + half_width, p_value=p_value)
