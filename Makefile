@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_DIR := var/demo
 
-.PHONY: demo test venv lint typecheck services services-down unit postgres bench clean
+.PHONY: demo test venv lint typecheck js services services-down unit postgres bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/track_store.py
 
-test: $(STAMP) lint typecheck services unit postgres
+test: $(STAMP) lint typecheck js services unit postgres
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -32,6 +32,10 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy .
+
+# The playback page's pure ES modules, under Node's own test runner (no npm packages).
+js:
+	node --test tests/js/
 
 # Redis and PostgreSQL for their suites: reuse running servers, else start installed ones privately under var/.
 services: $(STAMP)
