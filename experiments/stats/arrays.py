@@ -30,7 +30,7 @@ def optional_floats(values: FloatArray) -> list[float | None]:
 
 def safe_divide(numerator: FloatArray, denominator: FloatArray) -> FloatArray:
     """numerator / denominator element-wise, NaN where the denominator is zero or either side is NaN."""
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         out = np.divide(numerator, denominator)
     out[denominator == 0] = np.nan
     return out
