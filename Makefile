@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_DIR := var/demo
 
-.PHONY: demo test venv lint typecheck js services services-down unit postgres bench clean
+.PHONY: demo test venv lint typecheck js services services-down unit postgres bench clean parity
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -53,3 +53,11 @@ postgres: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var
+
+# The statistics engine against gbstats 0.8.0, statsmodels and scipy: build their own virtualenv (gbstats needs
+# numpy<2 and pandas<2), regenerate tests/experiments/stats/golden/ from them, then check our engine against it.
+parity: $(STAMP)
+	test -x var/parity-venv/bin/python || $(PYTHON) -m venv var/parity-venv
+	var/parity-venv/bin/python -m pip install --quiet --disable-pip-version-check -r tests/experiments/stats/parity/requirements.txt
+	var/parity-venv/bin/python tests/experiments/stats/parity/reference.py
+	$(PY) -m pytest -q tests/experiments/stats/test_parity.py
