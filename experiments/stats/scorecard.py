@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Literal
 
 import numpy as np
@@ -70,7 +71,7 @@ class _RouteOut:
 
 
 def _col(rows: Sequence[object], name: str) -> FloatArray:
-    return floats_from([getattr(r, name) for r in rows])
+    return floats_from(list(map(attrgetter(name), rows)))
 
 
 def _non_finite_flags(

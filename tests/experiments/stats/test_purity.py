@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import experiments.stats
 
 ALLOWED_ROOTS = {"numpy", "scipy", "experiments", "__future__"}
-STDLIB = {"collections", "dataclasses", "enum", "math", "typing"}
+STDLIB = set(sys.stdlib_module_names)
 
 
 def imported_roots(path: Path) -> set[str]:
