@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -20,6 +21,7 @@ from experiments.stats import (
     metric_analyse,
     srm_check,
 )
+from experiments.stats.flags import BLOCKING, MESSAGES
 
 
 def codes(comparison: Comparison) -> list[FlagCode]:
@@ -215,3 +217,10 @@ def test_a_number_is_withheld_exactly_when_a_blocking_flag_says_why(
         for x in numbers(comparison):
             assert x is None or math.isfinite(x)
         assert all(f.reason and "{" not in f.reason for f in comparison.flags)
+
+
+def test_the_statistics_docs_quote_every_flag_with_its_message_and_kind() -> None:
+    docs = (Path(__file__).resolve().parents[3] / "docs" / "statistics.md").read_text()
+    for code, message in MESSAGES.items():
+        kind = "blocking" if code in BLOCKING else "warning"
+        assert f"| `{code.value}` | {kind} | {message} |" in docs, code
