@@ -123,8 +123,3 @@ def job_event_key(layout: Layout, dataset: str, job: str, ts: int, event_id: str
 def entity_job_key(layout: Layout, dataset: str, entity: str, ts: int, job: str, role: int) -> bytes:
     """Key of the marker saying `entity` touched `job` at `ts` in `role`."""
     return b"".join((id_key(layout, dataset, entity), U64.pack(ts), lp(job), _LENGTH_BYTES[role]))
-
-
-def bucket_of(ts: int, bucket_ms: int) -> int:
-    """The start of the bucket holding `ts`."""
-    return ts - ts % bucket_ms

@@ -656,14 +656,6 @@ class TrackStore:
             links.append(JobLink(ts=ts, job=job, role=key[offset]))
         return links
 
-    def compact(self, *, dataset: str, entity: str) -> int:
-        """Fold every bucket of an entity that holds several parts back into one; returns buckets folded."""
-        prefix = keys.entity_prefix(self.layout, dataset, entity)
-        by_bucket: dict[bytes, list[tuple[bytes, bytes]]] = {}
-        for key, value in self.kv.scan_prefix("track", prefix):
-            by_bucket.setdefault(key[: len(prefix) + 8], []).append((key, value))
-        return self._fold("track", by_bucket.items())
-
     def compact_touched(self) -> int:
         """Fold the track buckets and cells written since the last call that now hold several parts.
 

@@ -66,12 +66,6 @@ class SortedKV(ABC):
         """The results of several range scans, one list per range (backends may batch them)."""
         return [list(self.scan(table, start, stop)) for start, stop in ranges]
 
-    def clear(self) -> None:
-        """Delete every key of every table (tests and `--replace` loads)."""
-        for table in TABLES:
-            keys = [k for k, _ in self.scan(table, b"", None, keys_only=True)]
-            self.delete_many(table, keys)
-
 
 def prefix_end(prefix: bytes) -> bytes | None:
     """The smallest key greater than every key starting with `prefix`; None when no such key exists."""

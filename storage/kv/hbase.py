@@ -253,14 +253,6 @@ class HBaseStore(SortedKV):
             given += len(chunk)
         return given
 
-    def clear(self) -> None:
-        """Delete every key of every table except the recorded salt count (a property of the tables)."""
-        # Skipping the salt record, rather than deleting and rewriting it, matters on HBase: a put in the
-        # same millisecond as a delete of its cell is hidden by the delete marker.
-        for table in TABLES:
-            keys = [k for k, _ in self.scan(table, b"", None, keys_only=True)]
-            self.delete_many(table, [k for k in keys if not (table == "meta" and k == SALTS_KEY)])
-
     def close(self) -> None:
         """Close the pooled connections; the next call opens a new pool."""
         with self._pool_lock:

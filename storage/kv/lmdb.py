@@ -155,11 +155,6 @@ class LMDBStore(SortedKV):
                 count += 1
         return count
 
-    def clear(self) -> None:
-        with self._env.begin(write=True) as txn:
-            for db in self._dbs.values():
-                txn.drop(db, delete=False)
-
     def close(self) -> None:
         # The environment is shared by every store object of this directory in the process; the last
         # store to close closes it.
