@@ -30,7 +30,7 @@ from pipeline.contract import (
     check_ts,
     id_is_valid,
 )
-from storage.records import StoredEvent
+from storage.tracks.types import StoredEvent
 
 JOB_KINDS = frozenset({"delivery", "ride", "rebalance"})
 ENTITY_STATES = frozenset({"online", "offline", "idle", "busy"})

@@ -33,7 +33,7 @@ from pipeline.contract import (
     id_is_valid,
     rfc3339_to_ms,
 )
-from storage.records import BoolArray, FloatArray, Int32Array, Int64Array, PointBatch
+from storage.tracks.types import BoolArray, FloatArray, Int32Array, Int64Array, PointBatch
 
 #: Optional measurement columns and their allowed range.
 _MEASURES: tuple[tuple[str, float, float], ...] = (

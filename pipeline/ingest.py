@@ -46,7 +46,7 @@ from pipeline.readers import (
     parquet_batches,
     progress_size,
 )
-from storage.records import Int64Array, StoredEvent
+from storage.tracks.types import Int64Array, StoredEvent
 from storage.warehouse.schema import TABLES
 
 if TYPE_CHECKING:

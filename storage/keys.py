@@ -14,6 +14,9 @@ leading id, so writes spread across HBase regions while one id's rows stay in on
 
 `ds` is the length-prefixed dataset name; `part` is a checksum of the block, so a rewrite of the same
 points lands on the same key while a late write for the same bucket adds a second part beside it.
+
+The space grid of the cell table: row = (lat_e7 + 90°) // cell_e7 and col = (lon_e7 + 180°) // cell_e7
+(positions in 1e-7 degree), so rows and columns are never negative and count from the south-west corner.
 """
 
 from __future__ import annotations
@@ -23,11 +26,17 @@ import re
 import struct
 import zlib
 from dataclasses import dataclass
+from typing import Any, overload
+
+import numpy as np
+import numpy.typing as npt
 
 U32 = struct.Struct(">I")
 U64 = struct.Struct(">Q")
 DATASET_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 MAX_ID_BYTES = 255
+LAT_OFFSET_E7 = 900_000_000
+LON_OFFSET_E7 = 1_800_000_000
 
 ROLE_OFFERED = 1
 ROLE_ASSIGNED = 2
@@ -95,6 +104,29 @@ def entity_prefix(layout: Layout, dataset: str, entity: str) -> bytes:
 def track_key(prefix: bytes, bucket_start: int, part: int) -> bytes:
     """A track-table key under an entity prefix."""
     return prefix + U64.pack(bucket_start) + U32.pack(part)
+
+
+@overload
+def cell_row(layout: Layout, lat_e7: int) -> int: ...
+@overload
+def cell_row(layout: Layout, lat_e7: npt.NDArray[np.integer[Any]]) -> npt.NDArray[np.int64]: ...
+def cell_row(layout: Layout, lat_e7: int | npt.NDArray[np.integer[Any]]) -> int | npt.NDArray[np.int64]:
+    """The cell-grid row of a latitude (or of each one) in 1e-7 degree."""
+    if isinstance(lat_e7, int):
+        return (lat_e7 + LAT_OFFSET_E7) // layout.cell_e7
+    return (lat_e7.astype(np.int64) + LAT_OFFSET_E7) // layout.cell_e7
+
+
+@overload
+def cell_col(layout: Layout, lon_e7: int) -> int: ...
+@overload
+def cell_col(layout: Layout, lon_e7: npt.NDArray[np.integer[Any]]) -> npt.NDArray[np.int64]: ...
+def cell_col(layout: Layout, lon_e7: int | npt.NDArray[np.integer[Any]]) -> int | npt.NDArray[np.int64]:
+    """The cell-grid column of a longitude (or of each one) in 1e-7 degree."""
+    if isinstance(lon_e7, int):
+        return (lon_e7 + LON_OFFSET_E7) // layout.cell_e7
+    # int64 first: 180° + 180° in 1e-7 degree does not fit in int32.
+    return (lon_e7.astype(np.int64) + LON_OFFSET_E7) // layout.cell_e7
 
 
 def cell_row_prefix(layout: Layout, dataset: str, bucket_start: int, row: int) -> bytes:

@@ -9,9 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from storage.kv.lmdb import LMDBStore
-from storage.records import PointBatch
 from storage.track_codec import degrees_to_e7
-from storage.tracks import TrackStore
+from storage.tracks import PointBatch, TrackStore
 
 T0 = 1_700_000_000_000
 ENTITIES = ("courier:c1", "courier:c10", "bike:b1")

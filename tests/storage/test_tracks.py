@@ -6,9 +6,8 @@ import pytest
 from storage.keys import Layout
 from storage.kv.base import TrackStoreError
 from storage.kv.lmdb import LMDBStore
-from storage.records import PointBatch, StoredEvent
 from storage.track_codec import degrees_to_e7
-from storage.tracks import Box, TrackStore
+from storage.tracks import Box, PointBatch, StoredEvent, TrackStore
 
 T0 = 1_700_000_000_000
 
