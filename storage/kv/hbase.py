@@ -253,6 +253,16 @@ class HBaseStore(SortedKV):
             given += len(chunk)
         return given
 
+    def increment(self, table: str, key: bytes, amount: int) -> int:
+        """Add to the counter at `key` with HBase's atomicIncrement (happybase `Table.counter_inc`)."""
+        self._check_table(table)
+
+        def send(connection: happybase.Connection) -> int:
+            total: int = connection.table(table).counter_inc(key, COLUMN, amount)
+            return total
+
+        return self._call(f"increment a counter in {self.table_name(table)}", send, repeatable=False)
+
     def close(self) -> None:
         """Close the pooled connections; the next call opens a new pool."""
         with self._pool_lock:
@@ -289,10 +299,12 @@ class HBaseStore(SortedKV):
             # A programming error, not a store failure: the same ValueError as the LMDB backend.
             raise ValueError(f"unknown table {table!r}; tables: {', '.join(TABLES)}")
 
-    def _call(self, what: str, operation: Callable[[happybase.Connection], T]) -> T:
+    def _call(
+        self, what: str, operation: Callable[[happybase.Connection], T], *, repeatable: bool = True
+    ) -> T:
         """Run `operation` on a pooled connection once the store's layout is known to match the settings."""
         self._check_layout()
-        return self._attempt(what, operation)
+        return self._attempt(what, operation, repeatable=repeatable)
 
     def _check_layout(self) -> None:
         """Record the salt count on first use, or refuse a store created with a different one."""
@@ -323,19 +335,37 @@ class HBaseStore(SortedKV):
                 )
             self._layout_checked = True
 
-    def _attempt(self, what: str, operation: Callable[[happybase.Connection], T]) -> T:
-        """Run `operation`, retrying once on a fresh pool when the Thrift connection fails."""
+    def _attempt(
+        self, what: str, operation: Callable[[happybase.Connection], T], *, repeatable: bool = True
+    ) -> T:
+        """Run `operation`, retrying once on a fresh pool when the Thrift connection fails.
+
+        An operation that must not run twice (`repeatable=False`, an increment) is retried only when the
+        connection failed before it was sent: a cheap read on the same connection proves it alive first,
+        and a failure after that is reported rather than retried, since HBase may have applied it.
+        """
         failure: BaseException | None = None
         for _ in range(2):
             pool = None
+            sent = False
             try:
                 pool = self._connection_pool()
                 with pool.connection(timeout=self.timeout_ms / 1000) as connection:
+                    if not repeatable:
+                        connection.table("meta").row(b"\x00", columns=[COLUMN])
+                    sent = True
                     return operation(connection)
             except _CONNECTION_ERRORS as exc:
                 # Every pooled connection may be stale (a restarted gateway drops them all), so the retry
                 # and later calls start from a new pool rather than from a sibling of the broken connection.
                 self._discard_pool(pool)
+                if sent and not repeatable:
+                    raise TrackStoreError(
+                        f"the connection to the HBase Thrift server at {self.host}:{self.port} failed "
+                        f"({_exception_text(exc)}) while trying to {what}; HBase may or may not have "
+                        "applied it, so it was not repeated (a dataset count may be off by one write); "
+                        f"check TRACK_STORE (now {self.location})"
+                    ) from exc
                 failure = exc
             except happybase.NoConnectionsAvailable:
                 raise TrackStoreError(

@@ -7,6 +7,7 @@ process (LMDB forbids opening the same environment twice in a process) and share
 
 from __future__ import annotations
 
+import struct
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any
 
 import lmdb
 
-from storage.kv.base import TABLES, SortedKV, TrackStoreError
+from storage.kv.base import COUNTER, TABLES, SortedKV, TrackStoreError, counter_value
 
 # Open environments by directory, with how many store objects use each: the last close() closes it.
 _environments: dict[Path, tuple[lmdb.Environment, int]] = {}
@@ -146,6 +147,27 @@ class LMDBStore(SortedKV):
                         found.append((key, value))
                 results.append(found)
         return results
+
+    def increment(self, table: str, key: bytes, amount: int) -> int:
+        db = self._db(table)
+        try:
+            # One write transaction: LMDB runs one writer at a time across every process of the
+            # environment, so the read and the write of the counter cannot interleave with another's.
+            with self._env.begin(write=True, db=db) as txn:
+                stored = txn.get(key)
+                total = (0 if stored is None else counter_value(stored)) + amount
+                txn.put(key, COUNTER.pack(total))
+        except struct.error:
+            raise TrackStoreError(f"the counter {key!r} in {self.path} would overflow 64 bits") from None
+        except lmdb.MapFullError:
+            raise TrackStoreError(
+                f"the LMDB track store at {self.path} is full; raise LMDB_MAP_SIZE_GB"
+            ) from None
+        except lmdb.Error as exc:
+            raise TrackStoreError(
+                f"cannot write the LMDB track store at {self.path}: {exc}. Check TRACK_STORE."
+            ) from None
+        return total
 
     def delete_many(self, table: str, keys: Iterable[bytes]) -> int:
         count = 0

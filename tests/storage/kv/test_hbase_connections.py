@@ -41,6 +41,30 @@ def test_a_dropped_connection_is_replaced_within_the_same_call(
     assert list(hbase_store.scan("track", b"", None)) == [(b"\x01a", b"before"), (b"\x01b", b"after")]
 
 
+def test_an_increment_on_a_dropped_connection_is_sent_once_on_a_fresh_one(
+    hbase_store: HBaseStore, hbase_thrift_server: HBaseTestServer
+) -> None:
+    assert hbase_store.increment("meta", b"count:n", 5) == 5
+
+    hbase_thrift_server.drop_connections()
+
+    assert hbase_store.increment("meta", b"count:n", 1) == 6
+    assert hbase_thrift_server.calls["atomicIncrement"] == 2
+
+
+def test_an_increment_whose_answer_is_lost_is_reported_not_repeated(
+    hbase_store: HBaseStore, hbase_thrift_server: HBaseTestServer
+) -> None:
+    hbase_thrift_server.handler.after_increment = hbase_thrift_server.drop_connections  # type: ignore[method-assign]
+
+    with pytest.raises(TrackStoreError, match="may or may not have applied it, so it was not repeated"):
+        hbase_store.increment("meta", b"count:n", 1)
+
+    hbase_thrift_server.handler.after_increment = lambda: None  # type: ignore[method-assign]
+    # HBase did apply it, once: the store did not send it a second time.
+    assert hbase_store.increment("meta", b"count:n", 0) == 1
+
+
 def test_a_scan_survives_a_drop_between_pages_without_repeating_or_skipping_rows(
     hbase_store: HBaseStore, hbase_thrift_server: HBaseTestServer
 ) -> None:
