@@ -10,10 +10,13 @@ leading id, so writes spread across HBase regions while one id's rows stay in on
     job         salt(dataset, job)    | ds | job | ts u64 | event id               -> event or round marker
     round       salt(dataset, round)  | ds | round                                -> dispatch_round event
     entity_job  salt(dataset, entity) | ds | entity | ts u64 | job | role u8      -> b""
-    meta        b"layout" -> layout JSON; b"dataset:" + ds -> dataset counters JSON
+    meta        b"layout"                                   -> layout JSON, with its version
+                b"count:" dataset b":" counter              -> i64 counter ("points", "events")
+                b"count:" dataset b":" counter b":v1"       -> i64 count carried over from layout version 1
 
 `ds` is the length-prefixed dataset name; `part` is a checksum of the block, so a rewrite of the same
-points lands on the same key while a late write for the same bucket adds a second part beside it.
+points lands on the same key while a late write for the same bucket adds a second part beside it. The
+`meta` table is small and unsalted; its keys carry the plain dataset name (names never hold a ":").
 
 The space grid of the cell table: row = (lat_e7 + 90°) // cell_e7 and col = (lon_e7 + 180°) // cell_e7
 (positions in 1e-7 degree), so rows and columns are never negative and count from the south-west corner.
@@ -37,6 +40,9 @@ DATASET_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 MAX_ID_BYTES = 255
 LAT_OFFSET_E7 = 900_000_000
 LON_OFFSET_E7 = 1_800_000_000
+
+LAYOUT_KEY = b"layout"
+COUNTER_PREFIX = b"count:"
 
 ROLE_OFFERED = 1
 ROLE_ASSIGNED = 2
@@ -145,6 +151,12 @@ def id_key(layout: Layout, dataset: str, value: str) -> bytes:
     """Key of an id-addressed row (event digests, rounds), and prefix of a job's or entity's rows."""
     ds, ident = dataset_prefix(dataset), lp(value)
     return salt_of(layout, ds, ident) + ds + ident
+
+
+def counter_key(dataset: str, counter: str) -> bytes:
+    """Key of one of a dataset's counters in the meta table."""
+    dataset_prefix(dataset)
+    return COUNTER_PREFIX + dataset.encode() + b":" + counter.encode()
 
 
 def job_event_key(layout: Layout, dataset: str, job: str, ts: int, event_id: str) -> bytes:

@@ -28,6 +28,11 @@ class SortedKV(ABC):
     #: Short engine name shown on pages and in benchmark output ("lmdb", "hbase").
     engine: str = ""
 
+    @property
+    def location(self) -> str:
+        """Where the store lives, as a TRACK_STORE-style URL (for messages)."""
+        return f"{self.engine}://"
+
     @abstractmethod
     def put_many(self, table: str, items: Iterable[tuple[bytes, bytes]]) -> int:
         """Write every (key, value), replacing existing values; returns how many were written."""

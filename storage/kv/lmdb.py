@@ -72,6 +72,11 @@ class LMDBStore(SortedKV):
                 "Check TRACK_STORE."
             ) from None
 
+    @property
+    def location(self) -> str:
+        """The store's directory as a TRACK_STORE URL."""
+        return f"lmdb://{self.path.resolve()}"
+
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> LMDBStore:
         """Build from the OPTIONS of a TRACK_STORES entry."""
