@@ -1,9 +1,9 @@
 """Merging the parts of one bucket, pure numpy: what reads, dedupe and compaction agree on.
 
 A bucket (one entity's hour in the `track` table, one cell's two minutes in the `cell` table) may hold
-several parts, one per write that added points to it. Merged, a track bucket's parts are time-sorted and
-hold each fix once; on equal times the part that comes first in key order wins, so every reader and every
-compaction picks the same fix.
+several parts, one per write that added points to it. Merged, they are sorted by (entity, time) and hold
+each fix once; on equal (entity, time) the part that comes first in key order wins, so every reader and
+every compaction picks the same fix.
 """
 
 from __future__ import annotations
@@ -54,11 +54,14 @@ def track_parts_fold(values: Sequence[bytes]) -> bytes:
 
 
 def cell_parts_fold(values: Sequence[bytes]) -> bytes:
-    """Parts of one cell bucket as one block, runs by entity, each run time-sorted."""
+    """Parts of one cell bucket as one block, runs by entity, each run time-sorted, each fix once."""
     decoded = blocks_decode(values)
     names = pc.dictionary_encode(pa.array(decoded.run_names, type=pa.string()))
     entity = np.repeat(names.indices.to_numpy(), decoded.run_lengths)
-    order = np.lexsort((decoded.ts, entity))
+    order = np.lexsort((decoded.ts, entity))  # stable: of equal fixes, the first part's comes first
+    sorted_entity, sorted_ts = entity[order], decoded.ts[order]
+    fresh = (sorted_entity[1:] != sorted_entity[:-1]) | (sorted_ts[1:] != sorted_ts[:-1])
+    order = order[np.concatenate(([True], fresh))]
     entity = entity[order]
     starts = np.concatenate(([0], np.flatnonzero(entity[1:] != entity[:-1]) + 1))
     dictionary = names.dictionary.to_pylist()

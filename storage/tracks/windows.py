@@ -18,6 +18,9 @@ from storage.kv.base import SortedKV
 from storage.track_codec import (
     FIXED_POINT,
     OPTIONAL_FLAGS,
+    BoolArray,
+    Int32Array,
+    Int64Array,
     TrackColumns,
     block_decode,
     block_header,
@@ -113,10 +116,15 @@ def box_window(
             edges.append((time_inside, row_inside))
     inner: list[bytes] = []
     edge: list[bytes] = []
+    several_parts = False
     for (time_inside, row_inside), found in zip(edges, kv.scan_many("cell", ranges), strict=True):
         for key, value in found:
             col = keys.U32.unpack_from(key, len(key) - 8)[0]
             (inner if time_inside and row_inside and col_lo < col < col_hi else edge).append(value)
+        if len(found) > 1 and not several_parts:
+            # A cell's parts are neighbours in key order; two keys with one prefix are one cell's parts.
+            cells = [key[:-4] for key, _ in found]
+            several_parts = len(set(cells)) < len(cells)
     # Blocks wholly inside the box and window need no test; putting them first leaves one tail to filter.
     decoded = blocks_decode(inner + edge)
     runs = pc.dictionary_encode(pa.array(decoded.run_names, type=pa.string()))
@@ -130,12 +138,17 @@ def box_window(
         if not bool(keep.all()):
             # The inner head is copied whole; only the edge tail is filtered.
             ent, ts, lat, lon = (np.concatenate((a[:cut], a[cut:][keep])) for a in (ent, ts, lat, lon))
+    if several_parts:
+        # A single writer's parts never repeat a fix (it dedupes against the track table), but two writers
+        # of one entity at once, or a re-run of a load that died between its two tables, can leave the same
+        # fix in two parts of a cell: keep the first, as a merge of the track table's parts does.
+        fresh = ~_repeats(ent, ts)
+        ent, ts, lat, lon = ent[fresh], ts[fresh], lat[fresh], lon[fresh]
     result = BoxTracks(
         entities=tuple(names), entity_index=ent, ts=ts, lat_e7=lat, lon_e7=lon,
         blocks_read=len(inner) + len(edge),
     )  # fmt: skip
-    # Late parts of a cell bucket may repeat nothing (writes dedupe against the track table), so the
-    # cell table needs no merge; thinning needs the (entity, time) order.
+    # Thinning needs the (entity, time) order.
     if interval_ms is not None:
         if interval_ms <= 0:
             raise ValueError("interval_ms must be positive")
@@ -149,6 +162,14 @@ def box_window(
             lat_e7=ordered.lat_e7[first], lon_e7=ordered.lon_e7[first], blocks_read=result.blocks_read,
         )  # fmt: skip
     return result
+
+
+def _repeats(entity: Int32Array, ts: Int64Array) -> BoolArray:
+    """Rows whose (entity, ts) an earlier row already has."""
+    order = np.lexsort((ts, entity))  # stable: of equal rows, the earliest comes first
+    repeated = np.zeros(ts.size, dtype=bool)
+    repeated[order[1:]] = (entity[order][1:] == entity[order][:-1]) & (ts[order][1:] == ts[order][:-1])
+    return repeated
 
 
 def _threshold_e7(value: float, *, lower: bool) -> int:
