@@ -106,8 +106,11 @@ def test_an_unreadable_layout_record_is_refused(kv):
         TrackStore(kv)
 
 
-def test_counts_of_a_dataset_with_only_events_or_only_points(kv):
+def test_counts_of_datasets_whose_names_prefix_each_other_stay_apart(kv):
     store = TrackStore(kv)
-    store.events_write(dataset="ev", events=[job_event("e1", "job_created", "order:o1", T0)])
-    store.points_write(dataset="gps", batch=batch(walk("bike:b1", 5)))
-    assert [(d.name, d.points, d.events) for d in store.datasets()] == [("ev", 0, 1), ("gps", 5, 0)]
+    store.events_write(dataset="c1", events=[job_event("e1", "job_created", "order:o1", T0)])
+    store.points_write(dataset="c10", batch=batch(walk("bike:b1", 5)))
+    store.points_write(dataset="c1.x", batch=batch(walk("bike:b1", 7)))
+    assert [(d.name, d.points, d.events) for d in store.datasets()] == [
+        ("c1", 0, 1), ("c1.x", 7, 0), ("c10", 5, 0),
+    ]  # fmt: skip
