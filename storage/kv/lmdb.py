@@ -1,8 +1,14 @@
 """The embedded track store: one LMDB environment (a directory), one named database per table.
 
-Keys and values are exactly those of storage.keys and storage.track_codec; LMDB keeps each named
-database in byte order, so a range scan is a cursor walk. One environment is opened per directory per
-process (LMDB forbids opening the same environment twice in a process) and shared by every thread.
+Layout: the directory holds `data.mdb` and `lock.mdb`; inside, the named databases `meta`, `track`, `cell`,
+`event`, `job`, `round` and `entity_job` (storage.kv.base.TABLES) each map a key to its value exactly as
+storage.keys and storage.track_codec produce them, with no prefix or envelope, so the bytes are those the
+HBase backend stores. A counter is an 8-byte big-endian value, added to inside one write transaction.
+
+LMDB keeps each named database in byte order, so a range scan is a cursor walk. One environment is opened
+per directory per process (LMDB forbids opening the same environment twice in a process) and shared by
+every thread; any number of processes may open it, and LMDB runs one write transaction at a time across
+all of them.
 """
 
 from __future__ import annotations
