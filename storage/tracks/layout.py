@@ -5,8 +5,9 @@
 
 It is the one place the salt count is recorded. Opening a store reads it: a new store gets one, a store
 of an older version is migrated step by step (each step ends by recording the version it reached), and a
-newer version than this code knows is refused. Every step can be repeated and run by two processes at
-once: it only puts values derived from rows it never changes, and deletes rows it has replaced.
+newer version than this code knows is refused. Every step can be repeated, and run by two processes at
+once: it puts only values derived from the old rows (which nothing writes any more), never touches what
+current writers write, and deletes an old row only once what replaces it is written.
 
 Versions:
     1  counts as JSON under b"dataset:" + name; on HBase the salt count again, as ASCII, under
