@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from storage.records import StoredEvent
+from storage.tracks.types import StoredEvent
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from playback.flow import FlowSkeleton, RoundView, flow_skeleton
 from playback.lookup import DatasetFacts, EntityFacts, EventRow, JobFacts, Lookup
 from storage.connections import track_stores
-from storage.records import StoredEvent
-from storage.tracks import Box, BoxTracks, EntityTrack
+from storage.tracks import Box, BoxTracks, EntityTrack, StoredEvent
 
 JOB_KINDS = ("order", "ride", "task", "job", "delivery", "rebalance")
 ENTITY_KINDS = ("courier", "bike", "truck", "rider", "driver", "vehicle")
