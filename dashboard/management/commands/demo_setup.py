@@ -27,10 +27,10 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from experiments.simulator.batch import simulate
-from experiments.simulator.scenarios import ScenarioError
 from pipeline.ingest import IngestError, IngestSummary, ingest_paths
 from playback.services import IncidentError, incident_describe, incidents_record
+from simulator.batch import simulate
+from simulator.scenarios import ScenarioError
 
 DEMO_URL = "http://127.0.0.1:8000"
 #: The roles a demo login gets, where the groups migration created them.

@@ -8,15 +8,15 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from experiments.simulator.batch import simulate
-from experiments.simulator.city import CityError
-from experiments.simulator.runner import DESIGNS
-from experiments.simulator.scenarios import (
+from simulator.batch import simulate
+from simulator.city import CityError
+from simulator.runner import DESIGNS
+from simulator.scenarios import (
     SCENARIO_DESCRIPTIONS,
     SCENARIO_NAMES,
     ScenarioError,
 )
-from experiments.simulator.strategies.registry import (
+from simulator.strategies.registry import (
     DEFAULT_STRATEGIES,
     UnknownStrategyError,
     strategy_names,

@@ -5,7 +5,7 @@ import pyarrow.parquet as pq
 
 from pipeline.contract import RowError, time_bounds_now
 from pipeline.events import event_normalise
-from tests.experiments.simulator.conftest import read_events
+from tests.simulator.conftest import read_events
 
 
 def test_every_event_passes_the_pipeline_contract(small_run):
@@ -128,7 +128,7 @@ def test_paired_runs_share_demand_and_name_datasets_by_strategy(small_run):
 
 
 def test_bike_sharing_events_pass_the_pipeline_contract(tmp_path):
-    from experiments.simulator.batch import simulate
+    from simulator.batch import simulate
 
     output = simulate(
         scenario="bike-sharing",

@@ -3,7 +3,7 @@ from typing import Any
 
 import pytest
 
-from experiments.simulator.batch import SimulationOutput, simulate
+from simulator.batch import SimulationOutput, simulate
 
 SMALL = {"hours": 1.0, "couriers": 60, "merchants": 80}
 

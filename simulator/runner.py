@@ -16,15 +16,15 @@ from typing import Any, Literal
 
 import numpy as np
 
-from experiments.simulator.city import City, city_generate
-from experiments.simulator.demand import (
+from simulator.city import City, city_generate
+from simulator.demand import (
     areas_place,
     bike_trips_generate,
     food_orders_generate,
     sim_start_ms,
 )
-from experiments.simulator.dispatcher import PendingJob, round_run
-from experiments.simulator.fleet import (
+from simulator.dispatcher import PendingJob, round_run
+from simulator.fleet import (
     Courier,
     Event,
     JobBook,
@@ -36,8 +36,8 @@ from experiments.simulator.fleet import (
     plan_insert,
     unit_draw,
 )
-from experiments.simulator.scenarios import BikeSharingParams, CityParams, FoodDeliveryParams, ScenarioParams
-from experiments.simulator.strategies.base import Strategy
+from simulator.scenarios import BikeSharingParams, CityParams, FoodDeliveryParams, ScenarioParams
+from simulator.strategies.base import Strategy
 
 Design = Literal["paired", "ab", "switchback"]
 DESIGNS: tuple[Design, ...] = ("paired", "ab", "switchback")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from experiments.simulator.runner import RunResult
+from simulator.runner import RunResult
 
 
 def incidents_collect(

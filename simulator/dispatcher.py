@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from experiments.simulator.city import City
-from experiments.simulator.fleet import Courier, JobBook, plan_end_ts
-from experiments.simulator.strategies.base import (
+from simulator.city import City
+from simulator.fleet import Courier, JobBook, plan_end_ts
+from simulator.strategies.base import (
     CourierView,
     Decision,
     EtaBudgetExceeded,

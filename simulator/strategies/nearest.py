@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from experiments.simulator.strategies.base import Decision, RoundState, candidates_top, eligible_pairs
+from simulator.strategies.base import Decision, RoundState, candidates_top, eligible_pairs
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from experiments.simulator.city import City, city_from_geojson
-from experiments.simulator.metrics import SummaryRow, summary_rows, summary_write
-from experiments.simulator.runner import DESIGNS, Design, dataset_name, scenario_run
-from experiments.simulator.scenarios import ScenarioParams, scenario_params_build
-from experiments.simulator.strategies.registry import strategy_build
-from experiments.simulator.writer import RunFiles, run_write
+from simulator.city import City, city_from_geojson
+from simulator.metrics import SummaryRow, summary_rows, summary_write
+from simulator.runner import DESIGNS, Design, dataset_name, scenario_run
+from simulator.scenarios import ScenarioParams, scenario_params_build
+from simulator.strategies.registry import strategy_build
+from simulator.writer import RunFiles, run_write
 
 SUMMARY_FILE = "summary.parquet"
 

@@ -14,8 +14,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy.spatial import cKDTree
 
-from experiments.simulator.city import City
-from experiments.simulator.scenarios import BikeSharingParams, FoodDeliveryParams
+from simulator.city import City
+from simulator.scenarios import BikeSharingParams, FoodDeliveryParams
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]

@@ -4,12 +4,12 @@ import orjson
 import pyarrow.parquet as pq
 import pytest
 
-from experiments.simulator.batch import simulate
-from experiments.simulator.scenarios import ScenarioError, scenario_params_build
-from experiments.simulator.strategies import Decision, RoundState
-from experiments.simulator.strategies.registry import UnknownStrategyError, strategy_register
 from pipeline.contract import time_bounds_now
 from pipeline.events import event_normalise
+from simulator.batch import simulate
+from simulator.scenarios import ScenarioError, scenario_params_build
+from simulator.strategies import Decision, RoundState
+from simulator.strategies.registry import UnknownStrategyError, strategy_register
 
 TINY = {"hours": 0.5, "couriers": 20, "merchants": 20}
 

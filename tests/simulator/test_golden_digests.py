@@ -1,7 +1,7 @@
 """The simulator's output, pinned: SHA-256 of every file of a few small runs (each scenario and design).
 
 A refactor must leave these unchanged; a deliberate change to what the simulator writes regenerates them
-(`python -m tests.experiments.simulator.test_golden_digests`) in the same commit, saying why.
+(`python -m tests.simulator.test_golden_digests`) in the same commit, saying why.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from experiments.simulator.batch import simulate
+from simulator.batch import simulate
 
 GOLDEN = Path(__file__).with_name("golden_digests.json")
 

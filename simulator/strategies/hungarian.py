@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from experiments.simulator.strategies.base import (
+from simulator.strategies.base import (
     Decision,
     FloatArray,
     IntArray,

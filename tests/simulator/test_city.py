@@ -2,8 +2,8 @@ import json
 
 import numpy as np
 
-from experiments.simulator.city import city_from_geojson, city_generate
-from experiments.simulator.scenarios import CityParams
+from simulator.city import city_from_geojson, city_generate
+from simulator.scenarios import CityParams
 
 
 def test_the_river_is_crossed_only_on_bridges_and_crossing_costs_a_detour():

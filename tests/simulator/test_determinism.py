@@ -1,5 +1,5 @@
-from experiments.simulator.batch import simulate
-from tests.experiments.simulator.conftest import SMALL
+from simulator.batch import simulate
+from tests.simulator.conftest import SMALL
 
 
 def _files(out):

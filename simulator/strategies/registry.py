@@ -10,11 +10,11 @@ import dataclasses
 from collections.abc import Callable
 from itertools import product
 
-from experiments.simulator.strategies.base import Strategy
-from experiments.simulator.strategies.greedy import GreedyEtaStrategy
-from experiments.simulator.strategies.hungarian import HungarianBundleStrategy, HungarianStrategy
-from experiments.simulator.strategies.nearest import NearestStrategy
-from experiments.simulator.strategies.postponement import PostponeStrategy
+from simulator.strategies.base import Strategy
+from simulator.strategies.greedy import GreedyEtaStrategy
+from simulator.strategies.hungarian import HungarianBundleStrategy, HungarianStrategy
+from simulator.strategies.nearest import NearestStrategy
+from simulator.strategies.postponement import PostponeStrategy
 
 StrategyFactory = Callable[[], Strategy]
 

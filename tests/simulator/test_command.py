@@ -5,7 +5,7 @@ import pyarrow.parquet as pq
 import pytest
 from django.core.management import CommandError, call_command
 
-from tests.experiments.simulator.conftest import read_events
+from tests.simulator.conftest import read_events
 
 
 def _run(*args):

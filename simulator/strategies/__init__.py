@@ -1,6 +1,6 @@
 """Dispatch strategies: one module per family, `registry` names them."""
 
-from experiments.simulator.strategies.base import (
+from simulator.strategies.base import (
     Candidate,
     CourierView,
     Decision,
@@ -10,7 +10,7 @@ from experiments.simulator.strategies.base import (
     RoundState,
     Strategy,
 )
-from experiments.simulator.strategies.registry import strategy_build, strategy_names, strategy_register
+from simulator.strategies.registry import strategy_build, strategy_names, strategy_register
 
 __all__ = [
     "Candidate",

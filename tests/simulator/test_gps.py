@@ -1,7 +1,7 @@
 import numpy as np
 
-from experiments.simulator.gps import gps_track_build, sample_times
-from experiments.simulator.scenarios import GpsParams
+from simulator.gps import gps_track_build, sample_times
+from simulator.scenarios import GpsParams
 
 
 def _track(params, hours=2.0, seed=1):

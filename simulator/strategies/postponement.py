@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from experiments.simulator.strategies.base import Decision, RoundState
-from experiments.simulator.strategies.hungarian import HungarianBundleStrategy
+from simulator.strategies.base import Decision, RoundState
+from simulator.strategies.hungarian import HungarianBundleStrategy
 
 
 @dataclass(frozen=True)

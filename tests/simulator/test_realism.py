@@ -4,10 +4,10 @@ scenario needs fixing, not the range."""
 import numpy as np
 import pytest
 
-from experiments.simulator.metrics import summary_rows
-from experiments.simulator.runner import bike_sharing_run, food_delivery_run
-from experiments.simulator.scenarios import BikeSharingParams, FoodDeliveryParams, scenario_params_build
-from experiments.simulator.strategies.registry import strategy_build
+from simulator.metrics import summary_rows
+from simulator.runner import bike_sharing_run, food_delivery_run
+from simulator.scenarios import BikeSharingParams, FoodDeliveryParams, scenario_params_build
+from simulator.strategies.registry import strategy_build
 
 
 def _food(seed: int, name: str):

@@ -18,9 +18,9 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from experiments.simulator.gps import gps_track_build, sample_times
-from experiments.simulator.runner import RunResult
-from experiments.simulator.scenarios import GpsParams
+from simulator.gps import gps_track_build, sample_times
+from simulator.runner import RunResult
+from simulator.scenarios import GpsParams
 
 GPS_SCHEMA = pa.schema(
     [
@@ -148,7 +148,7 @@ def gps_write(
 
 def run_write(*, result: RunResult, out_dir: Path, gps: GpsParams) -> RunFiles:
     """Write the run's events, GPS and incident manifest under `out_dir/<dataset>/`."""
-    from experiments.simulator.incidents import incidents_collect
+    from simulator.incidents import incidents_collect
 
     folder = out_dir / result.dataset
     folder.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from experiments.simulator.city import City
+from simulator.city import City
 
 FloatArray = npt.NDArray[np.float64]
 Event = dict[str, Any]
