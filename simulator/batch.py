@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from simulator.city import City, city_from_geojson
+from simulator.designs import DESIGNS, Design, dataset_name
 from simulator.metrics import SummaryRow, summary_rows, summary_write
-from simulator.runner import DESIGNS, Design, dataset_name, scenario_run
+from simulator.registry import scenario_run
 from simulator.scenarios import ScenarioParams, scenario_params_build
 from simulator.strategies.registry import strategy_build
 from simulator.writer import RunFiles, run_write

@@ -215,6 +215,18 @@ def city_generate(*, params: CityParams, seed: int) -> City:
     )
 
 
+_CITY_CACHE: dict[tuple[CityParams, int], City] = {}
+
+
+def city_for(*, params: CityParams, seed: int) -> City:
+    """The generated city for (params, seed), built once per process."""
+    key = (params, seed)
+    if key not in _CITY_CACHE:
+        _CITY_CACHE.clear()  # one city at a time keeps memory flat across seeds
+        _CITY_CACHE[key] = city_generate(params=params, seed=seed)
+    return _CITY_CACHE[key]
+
+
 _HIGHWAY_CLASS = {"motorway": "arterial", "trunk": "arterial", "primary": "arterial", "secondary": "arterial"}
 
 

@@ -1,5 +1,5 @@
-"""Couriers (and trucks): shifts, a plan of pickup/dropoff stops executed along fastest paths, waiting at the
-merchant until the meal is ready, deterministic accept/decline, and the lifecycle events they cause.
+"""Couriers (and trucks): a plan of pickup/dropoff stops executed along fastest paths, waiting at the
+merchant until the meal is ready, and the lifecycle events they cause (shifts are in `shifts.py`).
 
 A courier's committed past is a list of legs (times in ms, x, y along the path): the GPS generator samples
 them afterwards. Stops not yet started stay in `plan` and may be re-ordered by cheapest insertion.
@@ -7,35 +7,19 @@ them afterwards. Stops not yet started stay in `plan` and may be re-ordered by c
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from simulator.city import City
+from simulator.events import Emit, entity_state_event
 
 FloatArray = npt.NDArray[np.float64]
-Event = dict[str, Any]
-Emit = Callable[[Event], None]
 
 PICKUP_HANDLING_MS = 30_000
 DROPOFF_HANDLING_MS = 90_000
-_MASK64 = (1 << 64) - 1
-
-
-def unit_draw(*parts: int) -> float:
-    """A uniform [0, 1) number that depends only on `parts` (splitmix64), so paired runs share it."""
-    h = 0x9E3779B97F4A7C15
-    for p in parts:
-        h = (h ^ (p & _MASK64)) & _MASK64
-        h = (h + 0x9E3779B97F4A7C15) & _MASK64
-        z = h
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
-        h = z ^ (z >> 31)
-    return h / 2.0**64
 
 
 @dataclass
@@ -216,15 +200,7 @@ def courier_set_busy(*, courier: Courier, ts: int, emit: Emit) -> None:
     courier.idle_at = None
     if courier.busy_since is None:
         courier.busy_since = ts
-        emit(
-            {
-                "type": "entity_state",
-                "entity": courier.entity,
-                "ts": ts,
-                "state": "busy",
-                "capacity": courier.capacity,
-            }
-        )
+        emit(entity_state_event(entity=courier.entity, ts=ts, state="busy", capacity=courier.capacity))
 
 
 def courier_set_idle(*, courier: Courier, ts: int, emit: Emit, horizon_ts: int) -> None:
@@ -232,12 +208,4 @@ def courier_set_idle(*, courier: Courier, ts: int, emit: Emit, horizon_ts: int) 
     if courier.busy_since is not None:
         courier.busy_ms += max(0, min(ts, horizon_ts) - min(courier.busy_since, horizon_ts))
         courier.busy_since = None
-        emit(
-            {
-                "type": "entity_state",
-                "entity": courier.entity,
-                "ts": ts,
-                "state": "idle",
-                "capacity": courier.capacity,
-            }
-        )
+        emit(entity_state_event(entity=courier.entity, ts=ts, state="idle", capacity=courier.capacity))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.runner import RunResult
+from simulator.results import RunResult
 
 
 def incidents_collect(

@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from simulator.runner import RunResult
+from simulator.results import RunResult
 
 
 @dataclass(frozen=True)

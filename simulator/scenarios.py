@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 ScenarioName = Literal["food-delivery", "bike-sharing"]
 SCENARIO_NAMES: tuple[ScenarioName, ...] = ("food-delivery", "bike-sharing")
@@ -54,6 +54,7 @@ class GpsParams:
 class FoodDeliveryParams:
     """Food delivery: couriers, meal orders with preparation and promised times, dispatch rounds."""
 
+    scenario: ClassVar[ScenarioName] = "food-delivery"
     seed: int = 1
     hours: float = 2.0
     couriers: int = 300
@@ -77,6 +78,7 @@ class FoodDeliveryParams:
 class BikeSharingParams:
     """Bike sharing: commute trips between areas, rebalancing tasks dispatched to trucks."""
 
+    scenario: ClassVar[ScenarioName] = "bike-sharing"
     seed: int = 1
     hours: float = 2.0
     bikes: int = 600
@@ -94,6 +96,10 @@ class BikeSharingParams:
 
 
 ScenarioParams = FoodDeliveryParams | BikeSharingParams
+#: Each scenario's parameters class, by scenario name.
+SCENARIO_PARAMS: dict[str, type[ScenarioParams]] = {
+    p.scenario: p for p in (FoodDeliveryParams, BikeSharingParams)
+}
 
 #: (minimum, maximum) of every numeric parameter, by field name (nested ones as `city.x`, `gps.x`).
 PARAMETER_RANGES: dict[str, tuple[float, float]] = {
@@ -179,7 +185,7 @@ def scenario_params_build(*, name: str, overrides: dict[str, Any] | None = None)
     """Validated parameters of scenario `name` with `overrides` (keys like `couriers` or `gps.hz`) applied."""
     if name not in SCENARIO_NAMES:
         raise ScenarioError(f"unknown scenario {name!r}; valid scenarios: {', '.join(SCENARIO_NAMES)}")
-    base: ScenarioParams = FoodDeliveryParams() if name == "food-delivery" else BikeSharingParams()
+    base: ScenarioParams = SCENARIO_PARAMS[name]()
     top: dict[str, Any] = {}
     nested: dict[str, dict[str, Any]] = {"city": {}, "gps": {}}
     unknown: list[str] = []
@@ -196,10 +202,7 @@ def scenario_params_build(*, name: str, overrides: dict[str, Any] | None = None)
             top[group] = dataclasses.replace(getattr(base, group), **values)
     params = dataclasses.replace(base, **top)
     problems = [f"unknown parameter {key!r}" for key in unknown] + _problems("", params)
-    if (
-        isinstance(params, BikeSharingParams | FoodDeliveryParams)
-        and params.gps.jump_min_m > params.gps.jump_max_m
-    ):
+    if params.gps.jump_min_m > params.gps.jump_max_m:
         problems.append("gps.jump_min_m must not exceed gps.jump_max_m")
     if problems:
         raise ScenarioError(

@@ -19,7 +19,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from simulator.gps import gps_track_build, sample_times
-from simulator.runner import RunResult
+from simulator.incidents import incidents_collect
+from simulator.results import RunResult
 from simulator.scenarios import GpsParams
 
 GPS_SCHEMA = pa.schema(
@@ -148,8 +149,6 @@ def gps_write(
 
 def run_write(*, result: RunResult, out_dir: Path, gps: GpsParams) -> RunFiles:
     """Write the run's events, GPS and incident manifest under `out_dir/<dataset>/`."""
-    from simulator.incidents import incidents_collect
-
     folder = out_dir / result.dataset
     folder.mkdir(parents=True, exist_ok=True)
     events_path, gps_path, incidents_path = (

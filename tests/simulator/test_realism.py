@@ -4,8 +4,8 @@ scenario needs fixing, not the range."""
 import numpy as np
 import pytest
 
+from simulator import bike_sharing, food_delivery
 from simulator.metrics import summary_rows
-from simulator.runner import bike_sharing_run, food_delivery_run
 from simulator.scenarios import BikeSharingParams, FoodDeliveryParams, scenario_params_build
 from simulator.strategies.registry import strategy_build
 
@@ -15,7 +15,7 @@ def _food(seed: int, name: str):
         name="food-delivery", overrides={"seed": seed, "hours": 2, "couriers": 300}
     )
     assert isinstance(params, FoodDeliveryParams)
-    result = food_delivery_run(
+    result = food_delivery.run(
         params=params,
         strategies={name: strategy_build(name)},
         design="paired",
@@ -42,7 +42,7 @@ def test_food_delivery_is_realistic_and_hungarian_beats_nearest(seed):
 def test_bike_sharing_trips_and_morning_dry_areas_get_rebalanced():
     params = scenario_params_build(name="bike-sharing", overrides={"seed": 1})
     assert isinstance(params, BikeSharingParams)
-    result = bike_sharing_run(
+    result = bike_sharing.run(
         params=params,
         strategies={"hungarian": strategy_build("hungarian")},
         design="paired",

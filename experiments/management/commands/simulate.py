@@ -10,7 +10,7 @@ from tqdm import tqdm
 
 from simulator.batch import simulate
 from simulator.city import CityError
-from simulator.runner import DESIGNS
+from simulator.designs import DESIGNS
 from simulator.scenarios import (
     SCENARIO_DESCRIPTIONS,
     SCENARIO_NAMES,
