@@ -36,7 +36,6 @@ SHIFT_END_MARGIN_MS = 10 * 60_000
 class PendingJob:
     """A job waiting for dispatch."""
 
-    index: int
     job: str
     pickup_node: int
     dropoff_node: int
@@ -54,7 +53,6 @@ class RoundOutcome:
 
     event: dict[str, Any]
     assignments: tuple[tuple[int, int], ...]
-    postponed: tuple[int, ...]
     error: str | None
     eta_calls: int
 
@@ -241,7 +239,6 @@ def round_run(
     return RoundOutcome(
         event=event,
         assignments=tuple(decision.assignments),
-        postponed=tuple(decision.postponed),
         error=error,
         eta_calls=oracle.calls,
     )

@@ -69,11 +69,11 @@ def fleet_utilisation(result: RunResult) -> float | None:
     return busy / online if online else None
 
 
-def moving_speed_kmh(result: RunResult, *, parked: bool) -> float | None:
-    """Distance over time while moving, of couriers/trucks (`parked` False) or bikes (`parked` True)."""
+def moving_speed_kmh(result: RunResult) -> float | None:
+    """Distance over time while moving, of couriers and trucks (not bikes)."""
     metres = seconds = 0.0
     for c in result.couriers:
-        if (c.entity in result.parked_entities) == parked:
+        if c.entity not in result.parked_entities:
             metres += c.moving_m
             seconds += c.moving_s
     return metres / seconds * 3.6 if seconds else None
@@ -83,7 +83,7 @@ def summary_rows(*, result: RunResult, gps_points: int) -> list[SummaryRow]:
     """One row per strategy of the run."""
     rows: list[SummaryRow] = []
     util = fleet_utilisation(result)
-    speed = moving_speed_kmh(result, parked=False)
+    speed = moving_speed_kmh(result)
     for name in result.strategies:
         failed = [f for f in result.failures if f.strategy == name]
         if result.scenario == "food-delivery":

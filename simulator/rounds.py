@@ -50,7 +50,6 @@ def tick_dispatch(
         round_id = f"round:{round_no}{suffix}"
         jobs = [
             PendingJob(
-                index=j.index,
                 job=j.job,
                 pickup_node=j.pickup,
                 dropoff_node=j.dropoff,

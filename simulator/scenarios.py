@@ -172,7 +172,7 @@ def _problems(prefix: str, params: Any) -> list[str]:
     return problems
 
 
-def _convert(current: Any, raw: Any, key: str) -> Any:
+def _convert(current: Any, raw: Any) -> Any:
     if isinstance(raw, str):
         try:
             return int(raw) if isinstance(current, int) else float(raw)
@@ -195,7 +195,7 @@ def scenario_params_build(*, name: str, overrides: dict[str, Any] | None = None)
         if holder is None or field_name not in {f.name for f in dataclasses.fields(holder)}:
             unknown.append(key)
             continue
-        value = _convert(getattr(holder, field_name), raw, key)
+        value = _convert(getattr(holder, field_name), raw)
         (nested[group] if group else top)[field_name] = value
     for group, values in nested.items():
         if values:

@@ -50,7 +50,6 @@ class RunFiles:
     incidents_path: Path
     events: int
     gps_points: int
-    gps_jumps: tuple[tuple[str, int, float], ...]
 
 
 def events_write(*, result: RunResult, path: Path) -> int:
@@ -167,5 +166,4 @@ def run_write(*, result: RunResult, out_dir: Path, gps: GpsParams) -> RunFiles:
         incidents_path=incidents_path,
         events=n_events,
         gps_points=points,
-        gps_jumps=jumps,
     )

@@ -83,14 +83,12 @@ def strategy_build(name: str) -> Strategy:
             f"unknown strategy {name!r}; built-in families: {', '.join(DEFAULT_STRATEGIES)} "
             f"({len(_REGISTRY)} names in all, see `simulate --list`)"
         )
-    strategy = factory()
-    return strategy
+    return factory()
 
 
-def strategy_names(*, variants: bool = True) -> tuple[str, ...]:
-    """Registered names: the defaults first, then (with `variants`) every grid variant and user strategy."""
-    rest = tuple(n for n in _REGISTRY if n not in DEFAULT_STRATEGIES)
-    return DEFAULT_STRATEGIES + rest if variants else DEFAULT_STRATEGIES
+def strategy_names() -> tuple[str, ...]:
+    """Registered names: the defaults first, then every grid variant and user strategy."""
+    return DEFAULT_STRATEGIES + tuple(n for n in _REGISTRY if n not in DEFAULT_STRATEGIES)
 
 
 def strategy_variants() -> tuple[str, ...]:
