@@ -294,7 +294,7 @@ def run(
                 if task_index not in truck.carried:
                     donor, to_area, load = task_loads[task_index]
                     _loads_move(frame=frame, docks=docks, to_area=to_area, donor=donor, load=load)
-        pending = frame.dispatch(pending=pending, online=online, decline_base=0.0)
+        pending = frame.dispatch(pending=pending, fleet=trucks, online=online, decline_base=0.0)
         if ts >= end and not pending and not docks.arriving and all(c.offline_ts is not None for c in trucks):
             break
     shifts_close(couriers=trucks, ts=frame.now, city=city, log=log, end_ms=end, settle_busy=False)

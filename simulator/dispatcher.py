@@ -1,5 +1,6 @@
-"""One dispatch round: candidate generation within a radius (with the reasons couriers were excluded), the
-strategy call under an ETA budget, validation of its decision, and the `dispatch_round` event of DESIGN §4.
+"""One dispatch round: candidate generation within a radius, the strategy call under an ETA budget,
+validation of its decision, and the `dispatch_round` event of DESIGN §4 with the nearby couriers that were
+not candidates and why (`exclusions.py`).
 
 A strategy that raises, exceeds its budget or returns an invalid decision makes the round fail: the event is
 still written, with no assignments, every job postponed and an `error` text; the run goes on.
@@ -7,12 +8,14 @@ still written, with no assignments, every job postponed and an `error` text; the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from simulator.city import City
+from simulator.exclusions import excluded_list
 from simulator.fleet import Courier, JobBook, plan_end_ts
 from simulator.strategies.base import (
     CourierView,
@@ -26,8 +29,6 @@ from simulator.strategies.base import (
 
 #: Candidates logged per job (lowest cost first; assigned pairs are always logged).
 LOGGED_CANDIDATES_PER_JOB = 8
-#: Excluded couriers logged per job.
-LOGGED_EXCLUDED_PER_JOB = 5
 #: A courier whose shift ends within this time gets no new job.
 SHIFT_END_MARGIN_MS = 10 * 60_000
 
@@ -97,8 +98,10 @@ def round_run(
     job_times: JobBook,
     radius_km: float,
     eta_budget: int,
+    off_shift: Sequence[Courier] = (),
 ) -> RoundOutcome:
-    """Run `strategy` on the pending `jobs` and available `couriers` at `ts` and describe the round."""
+    """Run `strategy` on the pending `jobs` and on-shift `couriers` at `ts` and describe the round;
+    `off_shift` couriers are only named among the excluded when they are near a job."""
     positions = np.array([c.position_at(city, ts) for c in couriers], dtype=np.float64).reshape(-1, 2)
     pickup_nodes = np.array([j.pickup_node for j in jobs], dtype=np.int64)
     px, py = city.x[pickup_nodes], city.y[pickup_nodes]
@@ -114,25 +117,6 @@ def round_run(
                 declined[k, position_of[courier_index]] = True
     ok = (distance <= radius_m) & (room > 0)[None, :] & ~ending[None, :] & ~declined
     eligible = [np.flatnonzero(row).astype(np.int64) for row in ok]
-    # why near couriers (up to 1.5 × radius) were left out, nearest first
-    left_out = (distance <= radius_m * 1.5) & ~ok
-    excluded: list[dict[str, Any]] = []
-    for k, job in enumerate(jobs):
-        idx = np.flatnonzero(left_out[k])
-        if idx.size == 0:
-            continue
-        idx = idx[np.lexsort((idx, distance[k, idx]))][:LOGGED_EXCLUDED_PER_JOB]
-        for i in idx.tolist():
-            reason = (
-                "declined_before"
-                if declined[k, i]
-                else "shift_ending"
-                if ending[i]
-                else "at_capacity"
-                if room[i] <= 0
-                else "beyond_radius"
-            )
-            excluded.append({"job": job.job, "entity": couriers[i].entity, "reason": reason})
     travel = city.travel_s[city.profile_at(ts)]
     ends = [plan_end_ts(city=city, courier=c, jobs=job_times, ts=ts) for c in couriers]
     backlog = np.array([max(0.0, (end - ts) / 1000.0) for end in ends], dtype=np.float64)
@@ -201,6 +185,7 @@ def round_run(
     for cand in decision.candidates:
         by_job.setdefault(cand.job, []).append(cand)
     logged: list[dict[str, Any]] = []
+    candidate = np.zeros(distance.shape, dtype=bool)
     for j in sorted(by_job):
         ranked = sorted(by_job[j], key=lambda c: (c.score, c.courier))
         keep = ranked[:LOGGED_CANDIDATES_PER_JOB] + [
@@ -208,6 +193,7 @@ def round_run(
         ]
         for cand in keep:
             i = cand.courier
+            candidate[j, i] = True
             logged.append(
                 {
                     "job": jobs[j].job,
@@ -219,6 +205,32 @@ def round_run(
                     "entity_pos": {"lat": round(float(lat[i]), 7), "lon": round(float(lon[i]), 7), "ts": ts},
                 }
             )
+    strategy_chose = np.full(len(jobs), error is None, dtype=bool)
+    strategy_chose[list(decision.postponed)] = False
+    off_positions = np.array([c.position_at(city, ts) for c in off_shift], dtype=np.float64).reshape(-1, 2)
+    excluded = excluded_list(
+        jobs=[j.job for j in jobs],
+        pickup_nodes=pickup_nodes,
+        radius_m=radius_m,
+        on_entities=[c.entity for c in couriers],
+        on_order=np.array([c.index for c in couriers], dtype=np.int64),
+        on_distance_m=distance,
+        on_nodes=city.nearest_nodes(positions[:, 0], positions[:, 1])
+        if len(couriers)
+        else np.zeros(0, dtype=np.int64),
+        eligible=ok,
+        declined=declined,
+        ending=ending,
+        room=room,
+        candidate=candidate,
+        strategy_chose=strategy_chose,
+        off_entities=[c.entity for c in off_shift],
+        off_order=np.array([c.index for c in off_shift], dtype=np.int64),
+        off_distance_m=np.hypot(
+            px[:, None] - off_positions[None, :, 0], py[:, None] - off_positions[None, :, 1]
+        ),
+        road_s=city.travel_s[0],
+    )
     event: dict[str, Any] = {
         "type": "dispatch_round",
         "round": round_id,

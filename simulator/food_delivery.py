@@ -92,7 +92,9 @@ def run(
                 s.done = True
                 s.cancelled_ts = ts
                 log.emit({"type": "job_cancelled", "job": s.job, "ts": ts, "reason": "no_courier_found"})
-        pending = frame.dispatch(pending=pending, online=online, decline_base=params.decline_base)
+        pending = frame.dispatch(
+            pending=pending, fleet=couriers, online=online, decline_base=params.decline_base
+        )
         if ts >= frame.end_ms and not pending and all(c.offline_ts is not None for c in couriers):
             break
     shifts_close(couriers=couriers, ts=frame.now, city=city, log=log, end_ms=frame.end_ms, settle_busy=True)

@@ -26,6 +26,7 @@ def tick_dispatch(
     *,
     pending: list[JobState],
     online: list[Courier],
+    off_shift: list[Courier],
     strategies: dict[str, Strategy],
     round_no: int,
     ts: int,
@@ -72,6 +73,7 @@ def tick_dispatch(
             job_times=book,
             radius_km=radius_km,
             eta_budget=eta_budget,
+            off_shift=off_shift,
         )
         eta_calls += outcome.eta_calls
         log.emit(outcome.event)

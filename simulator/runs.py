@@ -72,15 +72,18 @@ class RunFrame:
             self.log.emit(event)
 
     def dispatch(
-        self, *, pending: list[JobState], online: list[Courier], decline_base: float
+        self, *, pending: list[JobState], fleet: list[Courier], online: list[Courier], decline_base: float
     ) -> list[JobState]:
-        """Run this tick's rounds when jobs and couriers are both there; return the jobs still pending."""
+        """Run this tick's rounds for the `online` part of `fleet` when jobs and couriers are both there;
+        return the jobs still pending."""
         pending = [s for s in pending if not s.done]
         if not pending or not online:
             return pending
+        on_shift = {c.index for c in online}
         self.eta_calls += tick_dispatch(
             pending=pending,
             online=online,
+            off_shift=[c for c in fleet if c.index not in on_shift],
             strategies=self.strategies,
             round_no=self.rounds,
             ts=self.now,

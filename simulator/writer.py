@@ -4,7 +4,11 @@ Layout of a run's folder `<out>/<dataset>/`:
 - `events.jsonl` — one JSON object per line (keys sorted), ordered by (ts, emission order), ts int epoch ms;
 - `gps.parquet` — columns entity, ts (int64 ms), lat, lon, speed_mps, heading_deg, accuracy_m, city; rows
   grouped by entity then time; NaN heading (standing still) is written as null;
-- `incidents.json` — the manifest of notable incidents (see `incidents_collect`).
+- `incidents.json` — the manifest of notable incidents (see `incidents_collect`);
+- `roads.json` — the run's road graph, so a map can draw it with no network: `{"city", "classes",
+  "nodes": [[lat, lon], …], "edges": [[from, to, class], …], "bounds": {"south", "west", "north",
+  "east"}}`; node ids are positions in `nodes`, `class` a position in `classes` (arterial, local, bridge),
+  degrees rounded to 7 decimals; one line, keys sorted.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from simulator.city import ROAD_CLASSES, City
 from simulator.gps import gps_track_build, sample_times
 from simulator.incidents import incidents_collect
 from simulator.results import RunResult
@@ -48,6 +53,7 @@ class RunFiles:
     events_path: Path
     gps_path: Path
     incidents_path: Path
+    roads_path: Path
     events: int
     gps_points: int
 
@@ -146,24 +152,44 @@ def gps_write(
     return total, tuple(jumps)
 
 
+def roads_write(*, city: City, path: Path) -> None:
+    """Write the city's road graph as `roads.json` (layout above)."""
+    # rounded as events round their points, so a job's pickup and door are nodes of this file
+    lat = [round(v, 7) for v in city.lat.tolist()]
+    lon = [round(v, 7) for v in city.lon.tolist()]
+    class_of = {name: k for k, name in enumerate(ROAD_CLASSES)}
+    classes = np.array([class_of[c] for c in city.edge_class], dtype=np.int64)
+    doc = {
+        "city": city.name,
+        "classes": list(ROAD_CLASSES),
+        "nodes": [[a, b] for a, b in zip(lat, lon, strict=True)],
+        "edges": np.column_stack([city.edges, classes]).tolist(),
+        "bounds": {"south": min(lat), "west": min(lon), "north": max(lat), "east": max(lon)},
+    }
+    path.write_bytes(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS))
+
+
 def run_write(*, result: RunResult, out_dir: Path, gps: GpsParams) -> RunFiles:
-    """Write the run's events, GPS and incident manifest under `out_dir/<dataset>/`."""
+    """Write the run's events, GPS, incident manifest and road graph under `out_dir/<dataset>/`."""
     folder = out_dir / result.dataset
     folder.mkdir(parents=True, exist_ok=True)
-    events_path, gps_path, incidents_path = (
+    events_path, gps_path, incidents_path, roads_path = (
         folder / "events.jsonl",
         folder / "gps.parquet",
         folder / "incidents.json",
+        folder / "roads.json",
     )
     n_events = events_write(result=result, path=events_path)
     points, jumps = gps_write(result=result, path=gps_path, gps=gps)
     manifest = incidents_collect(result=result, gps_jumps=jumps, per_kind=INCIDENTS_PER_KIND)
     incidents_path.write_bytes(orjson.dumps(manifest, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2))
+    roads_write(city=result.city, path=roads_path)
     return RunFiles(
         dataset=result.dataset,
         events_path=events_path,
         gps_path=gps_path,
         incidents_path=incidents_path,
+        roads_path=roads_path,
         events=n_events,
         gps_points=points,
     )

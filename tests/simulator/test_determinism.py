@@ -12,7 +12,7 @@ def test_same_seed_gives_byte_identical_logs(tmp_path, small_run):
     )
     first, second = _files(small_run.out_dir), _files(again.out_dir)
     assert first.keys() == second.keys()
-    assert len(first) == 7  # 2 datasets × (events, gps, incidents) + summary
+    assert len(first) == 9  # 2 datasets × (events, gps, incidents, roads) + summary
     for name in first:
         assert first[name] == second[name], name
 

@@ -62,7 +62,7 @@ def test_dispatch_rounds_carry_the_optional_fields(small_run):
     assert all(c["entity_pos"]["ts"] == r["ts"] for r in rounds for c in r["candidates"])
     assert all(c["eta_s"] is not None and c["eta_s"] > 0 for c in cands)
     reasons = {x["reason"] for r in rounds for x in r["excluded"]}
-    assert reasons & {"at_capacity", "beyond_radius", "declined_before", "shift_ending"}
+    assert reasons & {"at_capacity", "declined_before", "shift_ending", "offline"}
     # each assignment is one of the round's logged candidates
     for r in rounds:
         logged = {(c["job"], c["entity"]) for c in r["candidates"]}
@@ -177,3 +177,28 @@ def test_the_manifest_lists_incidents_with_their_jobs(small_run):
         assert item["jobs"]
     late = by_kind["late"]
     assert [i["late_s"] for i in late] == sorted((i["late_s"] for i in late), reverse=True)
+
+
+def test_each_run_writes_its_road_graph_for_the_map(small_run):
+    import orjson
+
+    from simulator.city import city_for
+    from simulator.scenarios import FoodDeliveryParams
+
+    city = city_for(params=FoodDeliveryParams().city, seed=1)
+    roads = orjson.loads(small_run.runs[0].roads_path.read_bytes())
+    assert roads["city"] == "riverside"
+    assert roads["classes"] == ["arterial", "local", "bridge"]
+    assert len(roads["nodes"]) == city.n_nodes
+    assert len(roads["edges"]) == len(city.edge_class)
+    assert {c for _, _, c in roads["edges"]} == {0, 1, 2}
+    assert all(0 <= a < city.n_nodes and 0 <= b < city.n_nodes for a, b, _ in roads["edges"])
+    bounds = roads["bounds"]
+    assert all(bounds["south"] <= lat <= bounds["north"] for lat, _ in roads["nodes"])
+    assert all(bounds["west"] <= lon <= bounds["east"] for _, lon in roads["nodes"])
+    # every pickup and door of the run is a node the map draws
+    nodes = {(lat, lon) for lat, lon in roads["nodes"]}
+    for e in read_events(small_run.runs[0].events_path):
+        if e["type"] == "job_created":
+            assert (e["pickup"]["lat"], e["pickup"]["lon"]) in nodes
+            assert (e["dropoff"]["lat"], e["dropoff"]["lon"]) in nodes

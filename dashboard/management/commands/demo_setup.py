@@ -44,7 +44,7 @@ DEMO_HOURS = 3.0
 DEMO_SEED = 7
 STAMP_FILE = "demo-day.json"
 #: Bumped when the layout of the stamp (or what a run folder holds) changes, so old output is not reused.
-STAMP_VERSION = 1
+STAMP_VERSION = 2
 INCIDENT_KINDS = (
     ("late", "late"),
     ("redispatched", "re-dispatched"),
