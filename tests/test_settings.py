@@ -75,3 +75,33 @@ def test_settings_refuse_a_split_warehouse_at_start_up(tmp_path):
     assert done.returncode != 0
     assert "WAREHOUSE_ROOT" in done.stderr
     assert "name different directories" in done.stderr
+
+
+def _check(tmp_path, **variables):
+    env = {"PATH": "/usr/bin:/bin", "DISPATCHSCOPE_VAR_DIR": str(tmp_path), **variables}
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+
+
+@pytest.mark.parametrize(
+    ("variables", "expected"),
+    [
+        ({"TRACK_STORE": "hbase://h:9090/p?transport=bogus"}, "transport='bogus' is not one of"),
+        ({"TRACK_STORE": "hbase://h:9090/p?colour=red"}, "unknown option(s) colour"),
+        ({"TRACK_STORE": "hbase://h:9090/p?salts=999"}, "salts=999 must be between 1 and 256"),
+        ({"WAREHOUSE": "duckdb:///tmp/wh[1]"}, "glob characters"),
+    ],
+)
+def test_check_names_the_variable_whose_backend_options_cannot_work(tmp_path, variables, expected):
+    done = _check(tmp_path, **variables)
+    assert done.returncode != 0
+    assert expected in done.stderr
+    variable = next(iter(variables))
+    assert f"HINT: Check {variable}." in done.stderr
+
+
+def test_check_passes_the_embedded_defaults_without_creating_anything(tmp_path):
+    done = _check(tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert not (tmp_path / "tracks").exists(), "checking must not open the store"

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import struct
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 TABLES: tuple[str, ...] = ("meta", "track", "cell", "event", "job", "round", "entity_job")
 #: A counter's value: a signed 64-bit big-endian integer, the format HBase's atomic increment keeps.
@@ -27,6 +28,20 @@ class SortedKV(ABC):
 
     #: Short engine name shown on pages and in benchmark output ("lmdb", "hbase").
     engine: str = ""
+
+    @classmethod
+    def options_check(cls, options: Mapping[str, Any]) -> None:
+        """Raise TrackStoreError when `options` (a TRACK_STORES alias's OPTIONS) cannot work; never connects.
+
+        The default builds the backend, which for a lazily connecting one checks every option, and closes
+        it; a backend whose construction opens something overrides this with checks alone."""
+        built = cls.from_options(options)
+        built.close()
+
+    @classmethod
+    @abstractmethod
+    def from_options(cls, options: Mapping[str, Any]) -> SortedKV:
+        """A backend configured from a TRACK_STORES alias's OPTIONS."""
 
     @property
     def location(self) -> str:

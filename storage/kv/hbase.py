@@ -47,8 +47,6 @@ WRITE_BATCH_BYTES = 1 << 20
 SALTED_TABLES: tuple[str, ...] = tuple(t for t in TABLES if t != "meta")
 TRANSPORTS = ("buffered", "framed")
 PROTOCOLS = ("binary", "compact")
-#: Options that settings pass to every track-store backend but that only LMDB uses.
-OTHER_BACKEND_OPTIONS = frozenset({"path", "map_size_gb"})
 HBASE_OPTIONS = frozenset(
     {"host", "port", "prefix", "transport", "protocol", "salts", "pool_size", "batch_size", "timeout_ms"}
 )
@@ -130,7 +128,7 @@ class HBaseStore(SortedKV):
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> HBaseStore:
         """A store configured from TRACK_STORES OPTIONS (values may be strings); connects lazily."""
-        unknown = set(options) - HBASE_OPTIONS - OTHER_BACKEND_OPTIONS
+        unknown = set(options) - HBASE_OPTIONS
         if unknown:
             raise TrackStoreError(
                 f"TRACK_STORE has unknown option(s) {', '.join(sorted(unknown))}; "

@@ -62,6 +62,10 @@ def _release_environment(path: Path) -> None:
             env.close()
 
 
+#: The OPTIONS an LMDB alias takes.
+LMDB_OPTIONS = frozenset({"path", "map_size_gb"})
+
+
 class LMDBStore(SortedKV):
     """Sorted tables in one LMDB environment."""
 
@@ -84,10 +88,32 @@ class LMDBStore(SortedKV):
         return f"lmdb://{self.path.resolve()}"
 
     @classmethod
-    def from_options(cls, options: Mapping[str, Any]) -> LMDBStore:
-        """Build from the OPTIONS of a TRACK_STORES entry."""
+    def options_check(cls, options: Mapping[str, Any]) -> None:
+        """TrackStoreError when the OPTIONS cannot work: no or unknown options, a path that is a file."""
+        unknown = set(options) - LMDB_OPTIONS
+        if unknown:
+            raise TrackStoreError(
+                f"TRACK_STORE (lmdb) has unknown option(s) {', '.join(sorted(unknown))}; "
+                f"accepted: {', '.join(sorted(LMDB_OPTIONS))}"
+            )
         if not options.get("path"):
             raise TrackStoreError("TRACK_STORE names no LMDB directory (example: lmdb:///srv/tracks)")
+        path = Path(str(options["path"]))
+        if path.exists() and not path.is_dir():
+            raise TrackStoreError(f"TRACK_STORE names {path}, which is a file, not a directory")
+        try:
+            size = int(options.get("map_size_gb", 64))
+        except (TypeError, ValueError):
+            raise TrackStoreError(
+                f"LMDB_MAP_SIZE_GB={options.get('map_size_gb')!r} is not an integer"
+            ) from None
+        if size < 1:
+            raise TrackStoreError(f"LMDB_MAP_SIZE_GB={size} must be at least 1")
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> LMDBStore:
+        """Build from the OPTIONS of a TRACK_STORES entry."""
+        cls.options_check(options)
         return cls(path=options["path"], map_size_gb=int(options.get("map_size_gb", 64)))
 
     def _db(self, table: str) -> Any:

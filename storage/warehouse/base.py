@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +60,16 @@ class Warehouse(ABC):
     engine: str = ""
     #: sqlglot dialect the engine's SQL is written in.
     dialect: str = ""
+
+    @classmethod
+    def options_check(cls, options: Mapping[str, Any]) -> None:
+        """Raise WarehouseError when `options` (a WAREHOUSES alias's OPTIONS) cannot work; never connects."""
+        cls.from_options(options).close()
+
+    @classmethod
+    @abstractmethod
+    def from_options(cls, options: Mapping[str, Any]) -> Warehouse:
+        """A backend configured from a WAREHOUSES alias's OPTIONS."""
 
     @abstractmethod
     def execute(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:

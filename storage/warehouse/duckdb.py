@@ -57,6 +57,20 @@ class DuckDBWarehouse(Warehouse):
             raise
 
     @classmethod
+    def options_check(cls, options: Mapping[str, Any]) -> None:
+        """WarehouseError when the OPTIONS cannot work (no root, glob characters, not a directory)."""
+        unknown = set(options) - {"root"}
+        if unknown:
+            raise WarehouseError(f"the DuckDB warehouse takes only a root, not {', '.join(sorted(unknown))}")
+        root = Path(str(options.get("root") or ""))
+        if not str(options.get("root") or ""):
+            raise WarehouseError(f"the DuckDB warehouse needs a root directory; {_SETTING_HINT}")
+        if _GLOB_CHARS & set(str(root)):
+            raise WarehouseError(f"warehouse root {root} contains glob characters; {_SETTING_HINT}")
+        if root.exists() and not root.is_dir():
+            raise WarehouseError(f"warehouse root {root} is not a directory; {_SETTING_HINT}")
+
+    @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> DuckDBWarehouse:
         """A warehouse over options["root"] (a WAREHOUSES alias's OPTIONS); WarehouseError without one."""
         root = str(options.get("root") or "")

@@ -144,7 +144,7 @@ def test_other_refusals_quote_hbase_and_name_the_setting(
 
 
 def _settings_for(server: HBaseTestServer, **options: str) -> dict[str, dict[str, object]]:
-    config = {"host": server.host, "port": server.port, "prefix": "test", "path": "", **options}
+    config = {"host": server.host, "port": server.port, "prefix": "test", **options}
     return {
         "default": {"BACKEND": "storage.kv.hbase.HBaseStore", "OPTIONS": config, "SETTING": "TRACK_STORE"}
     }
@@ -188,8 +188,6 @@ def test_options_from_the_url_are_parsed_and_checked() -> None:
             "pool_size": "8",
             "batch_size": "500",
             "timeout_ms": "2000",
-            "path": "",  # given to every backend by settings; LMDB's, ignored here
-            "map_size_gb": 64,
         }
     )
     assert (store.host, store.port, store.prefix, store.transport, store.protocol) == (

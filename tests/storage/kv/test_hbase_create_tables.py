@@ -27,7 +27,7 @@ def _hbase_settings(**options: Any) -> dict[str, dict[str, Any]]:
     return {
         "default": {
             "BACKEND": "storage.kv.hbase.HBaseStore",
-            "OPTIONS": {"path": "", "map_size_gb": 64, **options},
+            "OPTIONS": options,
             "SETTING": "TRACK_STORE",
         }
     }
