@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from playback.flow import FlowSkeleton, RoundView, flow_skeleton
 from playback.lookup import DatasetFacts, EntityFacts, EventRow, JobFacts, Lookup
+from playback.reconstruction.flow import FlowSkeleton, flow_skeleton
+from playback.reconstruction.rounds import RoundView
 from storage.connections import track_stores
 from storage.records import StoredEvent
 from storage.tracks import Box, BoxTracks, EntityTrack

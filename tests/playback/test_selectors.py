@@ -3,6 +3,7 @@
 import numpy as np
 
 from playback import selectors
+from playback.reconstruction.rounds import EntityPos
 from storage.records import PointBatch, StoredEvent
 from storage.tracks import Box
 
@@ -93,8 +94,8 @@ def test_job_flow_has_rounds_candidates_and_tracks(configured_track_store):
     (round_,) = flow.rounds
     assert [c.entity for c in round_.candidates] == ["courier:c1", "courier:c2"]
     assert round_.assigned_to == "courier:c1"
-    assert round_.excluded == (("courier:c3", "too_far"),)
-    assert round_.candidates[1].entity_pos == (39.91, 116.41, T0 + 629_000)
+    assert [(x.entity, x.reason) for x in round_.excluded] == [("courier:c3", "too_far")]
+    assert round_.candidates[1].pos == EntityPos(lat=39.91, lon=116.41, ts=T0 + 629_000)
     assert flow.assigned == ("courier:c1",)
     assert flow.offered == ("courier:c2",)
     assert [t.entity for t in flow.tracks] == ["courier:c1", "courier:c2"]
