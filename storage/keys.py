@@ -11,6 +11,7 @@ leading id, so writes spread across HBase regions while one id's rows stay in on
     round       salt(dataset, round)  | ds | round                                -> dispatch_round event
     entity_job  salt(dataset, entity) | ds | entity | ts u64 | job | role u8      -> b""
     meta        b"layout" -> layout JSON; b"dataset:" + ds -> dataset counters JSON
+                b"city:" + ds -> the dataset's city document (road graph), zstd-compressed JSON
 
 `ds` is the length-prefixed dataset name; `part` is a checksum of the block, so a rewrite of the same
 points lands on the same key while a late write for the same bucket adds a second part beside it.

@@ -48,6 +48,7 @@ from storage.track_codec import (
 
 LAYOUT_KEY = b"layout"
 DATASET_META = b"dataset:"
+CITY_META = b"city:"
 TS_BASE = 946_684_800_000  # 2000-01-01, the earliest plausible time
 LAT_OFFSET_E7 = 900_000_000
 LON_OFFSET_E7 = 1_800_000_000
@@ -497,6 +498,21 @@ class TrackStore:
                 )
             )
         return out
+
+    def city_put(self, *, dataset: str, document: bytes) -> bool:
+        """Keep `document` (the dataset's city metadata as canonical JSON) with the dataset, zstd-compressed;
+        False, writing nothing, when the same document is stored already."""
+        key = CITY_META + keys.dataset_prefix(dataset)
+        stored = self.kv.get("meta", key)
+        if stored is not None and _zstd_decompress.decompress(stored) == document:
+            return False
+        self.kv.put_many("meta", [(key, _zstd_compress.compress(document))])
+        return True
+
+    def city_get(self, *, dataset: str) -> bytes | None:
+        """The dataset's city document as stored by `city_put`, or None."""
+        stored = self.kv.get("meta", CITY_META + keys.dataset_prefix(dataset))
+        return None if stored is None else _zstd_decompress.decompress(stored)
 
     def entity_window(self, *, dataset: str, entity: str, start: int, end: int) -> EntityTrack:
         """One entity's fixes with start <= ts <= end, time-sorted and deduplicated."""
