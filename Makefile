@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_DIR := var/demo
 
-.PHONY: demo test venv lint typecheck services services-down unit postgres bench clean
+.PHONY: demo test venv lint typecheck js services services-down unit postgres bench clean parity
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/track_store.py
 
-test: $(STAMP) lint typecheck services unit postgres
+test: $(STAMP) lint typecheck js services unit postgres
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -32,6 +32,10 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy .
+
+# The playback page's pure ES modules, under Node's own test runner (no npm packages).
+js:
+	node --test tests/js/
 
 # Redis and PostgreSQL for their suites: reuse running servers, else start installed ones privately under var/.
 services: $(STAMP)
@@ -49,3 +53,11 @@ postgres: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var
+
+# The statistics engine against gbstats 0.8.0, statsmodels and scipy: build their own virtualenv (gbstats needs
+# numpy<2 and pandas<2), regenerate tests/experiments/stats/golden/ from them, then check our engine against it.
+parity: $(STAMP)
+	test -x var/parity-venv/bin/python || $(PYTHON) -m venv var/parity-venv
+	var/parity-venv/bin/python -m pip install --quiet --disable-pip-version-check -r tests/experiments/stats/parity/requirements.txt
+	var/parity-venv/bin/python tests/experiments/stats/parity/reference.py
+	$(PY) -m pytest -q tests/experiments/stats/test_parity.py

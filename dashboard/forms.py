@@ -1,4 +1,4 @@
-"""The home page's search form: an id (`kind:id`) and the dataset to look it up in."""
+"""The home page's search form: an id (`kind:id` or bare) and, optionally, one dataset to look in."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from django import forms
 from playback.lookup import DatasetFacts
 
 QUERY_MAX_LENGTH = 200
-# Shown when the track store holds nothing yet, so the form still has a dataset to search.
-FALLBACK_DATASET = "default"
+#: The dataset choice that searches every dataset.
+ALL_DATASETS = ""
 
 
 def dataset_label(facts: DatasetFacts) -> str:
@@ -20,7 +20,7 @@ def dataset_label(facts: DatasetFacts) -> str:
 
 
 class SearchForm(forms.Form):
-    """GET `q` and `dataset`: valid when `q` is an id of 1–200 characters and `dataset` is known."""
+    """GET `q` and `dataset`: valid when `q` has 1–200 characters and `dataset` is known or empty (all)."""
 
     q = forms.CharField(
         label="Order, courier or bike id",
@@ -43,18 +43,18 @@ class SearchForm(forms.Form):
     )
     dataset = forms.ChoiceField(
         label="Dataset",
+        required=False,
         error_messages={"invalid_choice": "No dataset is named “%(value)s”; pick one from the list."},
     )
 
     def __init__(self, params: Mapping[str, Any], *, datasets: Sequence[DatasetFacts]) -> None:
         """Bound only when `params` carries `q`; otherwise a blank form for the landing page."""
-        names = [facts.name for facts in datasets] or [FALLBACK_DATASET]
-        # A deep link may carry only `q` (search the first dataset) or only `dataset` (preselect it).
-        requested = str(params.get("dataset") or names[0])
+        names = [facts.name for facts in datasets]
+        requested = str(params.get("dataset") or ALL_DATASETS)
         data = {"q": params.get("q", ""), "dataset": requested} if "q" in params else None
-        super().__init__(data, initial={"dataset": requested if requested in names else names[0]})
+        super().__init__(data, initial={"dataset": requested if requested in names else ALL_DATASETS})
         field = self.fields["dataset"]
         assert isinstance(field, forms.ChoiceField)
-        field.choices = [(facts.name, dataset_label(facts)) for facts in datasets] or [
-            (FALLBACK_DATASET, f"{FALLBACK_DATASET} — empty")
+        field.choices = [(ALL_DATASETS, "All datasets")] + [
+            (facts.name, dataset_label(facts)) for facts in datasets
         ]

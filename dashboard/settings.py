@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+import plotly
 
 from dashboard.config import (
     ConfigurationError,
@@ -142,7 +143,12 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# plotly.js comes from the installed plotly package (no CDN): served as static/vendor/plotly/plotly.min.js.
+STATICFILES_DIRS = [BASE_DIR / "static", ("vendor/plotly", Path(plotly.__file__).parent / "package_data")]
+PLOTLY_JS_URL = "/" + STATIC_URL + "vendor/plotly/plotly.min.js"
+# The playback map's basemap: a MapLibre style URL for deployments with a tile server, or "white-bg"
+# (no network: the map draws the roads the dataset knows, or the density of its tracks).
+PLAYBACK_BASEMAP_STYLE = env_str("PLAYBACK_BASEMAP_STYLE", "white-bg")
 STATIC_ROOT = VAR_DIR / "staticfiles"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

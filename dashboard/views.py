@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from dashboard import selectors as warehouse_selectors
 from dashboard.forms import SearchForm
-from dashboard.selectors import DatasetTotals, JobOutcome, WarehouseAnswer
+from dashboard.roles import replay_required
+from dashboard.search import QueryError, SearchAnswer, SearchHit, search_answer
+from dashboard.selectors import DatasetTotals, WarehouseAnswer
 from playback import selectors
-from playback.lookup import DatasetFacts, Lookup
+from playback.lookup import DatasetFacts
 from storage.kv.base import TrackStoreError
 
 #: Incidents on the landing page: the worst few of each kind in each dataset (see `incidents_list`).
@@ -28,34 +32,43 @@ class DatasetRow:
     warehouse: DatasetTotals | None
 
 
+def playback_url(hit: SearchHit) -> str:
+    """The playback page of a search hit."""
+    key = "job" if hit.kind == "job" else "entity"
+    params = {"dataset": hit.dataset, key: hit.ident}
+    return f"{reverse('playback')}?{urlencode(params)}"
+
+
+@replay_required
 def home(request: HttpRequest) -> HttpResponse:
-    """The search page: datasets and notable incidents, or what the stores know about a valid id `q`."""
+    """The search page: datasets and notable incidents, or every dataset that knows the id `q`.
+
+    One hit the track store holds opens its playback directly; several are listed by group."""
     try:
         known = selectors.datasets()
     except TrackStoreError as exc:
         return _store_unavailable(request, exc)
     form = SearchForm(request.GET, datasets=known)
-    answer: Lookup | None = None
+    answer: SearchAnswer | None = None
     if form.is_bound and form.is_valid():
+        chosen = form.cleaned_data["dataset"]
         try:
-            answer = selectors.lookup(dataset=form.cleaned_data["dataset"], query=form.cleaned_data["q"])
-        except TrackStoreError as exc:
-            return _store_unavailable(request, exc)
+            answer = search_answer(query=form.cleaned_data["q"], datasets=[chosen] if chosen else None)
+        except QueryError as exc:
+            form.add_error("q", str(exc))
+        if answer is not None and answer.single_playable is not None and not answer.problems:
+            return redirect(playback_url(answer.single_playable))
     overview: WarehouseAnswer[list[DatasetTotals]] | None = None
-    outcome: WarehouseAnswer[JobOutcome | None] | None = None
     incidents: list[selectors.IncidentRow] = []
     if answer is None:
         overview = warehouse_selectors.warehouse_overview()
         incidents = selectors.incidents_list(limit=INCIDENTS_SHOWN)
-    elif answer.job is not None:
-        outcome = warehouse_selectors.job_outcome(dataset=answer.dataset, job=answer.job.job)
     context = {
         "form": form,
         "datasets": known,
         "dataset_rows": _dataset_rows(known, overview),
         "overview": overview,
-        "lookup": answer,
-        "outcome": outcome,
+        "answer": answer,
         "incidents": incidents,
     }
     return render(request, "dashboard/home.html", context)
@@ -74,5 +87,5 @@ def _dataset_rows(
 def _store_unavailable(request: HttpRequest, exc: TrackStoreError) -> HttpResponse:
     # The page still renders (header, search box) so the user sees what failed rather than a bare 500.
     form = SearchForm(request.GET, datasets=[])
-    context = {"form": form, "datasets": [], "lookup": None, "store_error": str(exc)}
+    context = {"form": form, "datasets": [], "answer": None, "store_error": str(exc)}
     return render(request, "dashboard/home.html", context, status=503)

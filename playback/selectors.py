@@ -261,7 +261,7 @@ def datasets() -> list[DatasetFacts]:
     ]
 
 
-def _candidates(query: str) -> list[str]:
+def query_candidates(query: str) -> list[str]:
     """The typed ids a search string may mean: itself when typed, else each known kind."""
     query = query.strip()
     if ":" in query:
@@ -272,7 +272,7 @@ def _candidates(query: str) -> list[str]:
 def lookup(*, dataset: str, query: str) -> Lookup:
     """What the stores know about an id (typed like `order:o1`, or bare like `o1`)."""
     store = track_stores["default"]
-    for ident in _candidates(query):
+    for ident in query_candidates(query):
         events = store.job_events(dataset=dataset, job=ident)
         if events:
             skeleton = flow_skeleton(ident, events)

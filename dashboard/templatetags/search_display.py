@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
 from django import template
 from django.urls import reverse
 
-from dashboard.templatetags.timefmt import epoch_iso
+from playback.selectors import JOB_KINDS
 
 register = template.Library()
 
@@ -22,8 +20,24 @@ _VALUE_MAX_CHARS = 48
 
 @register.simple_tag
 def search_url(dataset: str, query: str) -> str:
-    """The shareable home-page URL that searches `query` in `dataset`."""
-    return f"{reverse('home')}?{urlencode({'dataset': dataset, 'q': query})}"
+    """The shareable home-page URL that searches `query` in `dataset` (every dataset when empty)."""
+    params = {"dataset": dataset, "q": query} if dataset else {"q": query}
+    return f"{reverse('home')}?{urlencode(params)}"
+
+
+@register.simple_tag
+def playback_url(hit: Any) -> str:
+    """The playback page of a search hit."""
+    key = "job" if hit.kind == "job" else "entity"
+    return f"{reverse('playback')}?{urlencode({'dataset': hit.dataset, key: hit.ident})}"
+
+
+@register.simple_tag
+def replay_url(dataset: str, ident: str) -> str:
+    """The playback page of an id in a dataset (an order's flow, or an entity's track)."""
+    kind = ident.split(":", 1)[0]
+    key = "job" if kind in JOB_KINDS else "entity"
+    return f"{reverse('playback')}?{urlencode({'dataset': dataset, key: ident})}"
 
 
 @register.filter
@@ -44,38 +58,3 @@ def id_local(value: str) -> str:
 def thousands(value: int | None) -> str:
     """An integer with thousands separators (`12,345`); "—" for None."""
     return "—" if value is None else f"{value:,}"
-
-
-def _value_text(key: str, value: Any) -> str:
-    if isinstance(value, bool) or value is None:
-        return str(value).lower()
-    if isinstance(value, int) and key.endswith("_ts"):
-        return epoch_iso(value)
-    if isinstance(value, Mapping):
-        if "lat" in value and "lon" in value:
-            return f"{value['lat']:.5f}, {value['lon']:.5f}"
-        return "{" + ", ".join(str(k) for k in value) + "}"
-    if isinstance(value, list | tuple):
-        return f"{len(value)} item" + ("" if len(value) == 1 else "s")
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    text = str(value)
-    return text if len(text) <= _VALUE_MAX_CHARS else text[: _VALUE_MAX_CHARS - 1] + "…"
-
-
-@register.filter
-def detail_pairs(detail: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """At most six (key, short text) pairs summarising an event's extra fields, lists shown as counts."""
-    pairs = [
-        (str(key), _value_text(str(key), value)) for key, value in detail.items() if key not in _COLUMN_FIELDS
-    ]
-    if len(pairs) > _SUMMARY_MAX_PAIRS:
-        hidden = len(pairs) - _SUMMARY_MAX_PAIRS + 1
-        pairs = [*pairs[: _SUMMARY_MAX_PAIRS - 1], ("…", f"{hidden} more fields")]
-    return pairs
-
-
-@register.filter
-def detail_json(detail: Mapping[str, Any]) -> str:
-    """The event's fields as indented JSON, for the expandable raw view."""
-    return json.dumps(detail, indent=2, sort_keys=True, ensure_ascii=False, default=str)

@@ -37,7 +37,7 @@ from experiments.stats.results import (
     Posterior,
     VariantResult,
 )
-from experiments.stats.schedule import ScheduleBalance
+from experiments.stats.schedule import ScheduleBalance, schedule_balance_check
 from experiments.stats.scorecard import Design, MetricInput, Scorecard, metric_analyse, scorecard_compute
 from experiments.stats.srm import SrmResult, srm_check
 from experiments.stats.switchback import ClusterSummary, SwitchbackResult, switchback_analyse
@@ -80,6 +80,7 @@ __all__ = [
     "planning_baseline",
     "power_compute",
     "sample_size_compute",
+    "schedule_balance_check",
     "scorecard_compute",
     "srm_check",
     "switchback_analyse",

@@ -18,19 +18,20 @@ BoolArray: TypeAlias = npt.NDArray[np.bool_]
 
 def floats_from(values: Sequence[float | None] | FloatArray) -> FloatArray:
     """A float64 array of `values`, with None turned into NaN."""
-    if isinstance(values, np.ndarray):
-        return np.asarray(values, dtype=np.float64)
-    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+    return np.array(values, dtype=np.float64)
 
 
 def optional_floats(values: FloatArray) -> list[float | None]:
     """Python floats of `values`, with NaN turned into None so that no undefined number reaches a page."""
-    return [None if v != v else v for v in values.tolist()]
+    out: list[float | None] = values.tolist()
+    if np.isnan(values).any():
+        out = [None if v != v else v for v in out]
+    return out
 
 
 def safe_divide(numerator: FloatArray, denominator: FloatArray) -> FloatArray:
     """numerator / denominator element-wise, NaN where the denominator is zero or either side is NaN."""
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         out = np.divide(numerator, denominator)
     out[denominator == 0] = np.nan
     return out

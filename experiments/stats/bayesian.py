@@ -47,7 +47,7 @@ def posterior_compute(
     lower_is_better: BoolArray,
 ) -> PosteriorArrays:
     """Normal posterior of the lift and its decision quantities, in the metric's good direction."""
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if proper:
             precision = 1 / variance + 1 / prior_variance
             mean = (estimate / variance + prior_mean / prior_variance) / precision
@@ -56,17 +56,18 @@ def posterior_compute(
             mean = estimate
         sd = np.sqrt(1 / precision)
         z = mean / sd
-    density = _INV_SQRT_2PI * np.exp(-0.5 * z * z)
-    p_positive = special.ndtr(z)
-    gain = sd * density + mean * p_positive  # E[max(Δ, 0)]
-    loss = sd * density - mean * special.ndtr(-z)  # E[max(−Δ, 0)]
+        density = _INV_SQRT_2PI * np.exp(-0.5 * z * z)
+        p_positive = special.ndtr(z)
+        gain = sd * density + mean * p_positive  # E[max(Δ, 0)]
+        loss = sd * density - mean * special.ndtr(-z)  # E[max(−Δ, 0)]
+        half = sd * special.ndtri(1 - alpha / 2)
+        low, high = mean - half, mean + half
     inverse = lower_is_better
-    half = sd * special.ndtri(1 - alpha / 2)
     return PosteriorArrays(
         mean=mean,
         std_dev=sd,
-        low=mean - half,
-        high=mean + half,
+        low=low,
+        high=high,
         chance_to_win=np.where(inverse, special.ndtr(-z), p_positive),
         risk_variant=np.where(inverse, gain, loss),
         risk_baseline=np.where(inverse, loss, gain),

@@ -87,13 +87,25 @@ def _finish_flags(lift: LiftArrays, flags: list[list[Flag]], names: Sequence[str
     for i in np.flatnonzero(undefined).tolist():
         if not _blocked(flags[i]):
             flags[i].append(flag_make(FlagCode.ZERO_VARIANCE, variant=names[i]))
-    return np.array([_blocked(f) for f in flags], dtype=np.bool_)
+    return np.array([bool(f) and _blocked(f) for f in flags], dtype=np.bool_)
 
 
 def _withheld(values: FloatArray, blocked: BoolArray) -> list[float | None]:
     out = values.astype(np.float64, copy=True)
     out[blocked] = np.nan
     return optional_floats(out)
+
+
+def _verdicts(
+    p_value: FloatArray, estimate: FloatArray, blocked: BoolArray, lower_is_better: BoolArray, alpha: float
+) -> tuple[list[bool | None], list[Outcome | None]]:
+    significant = p_value < alpha
+    better = significant & ((estimate > 0) != lower_is_better)
+    outcome = np.where(better, "better", np.where(significant, "worse", "inconclusive")).astype(object)
+    outcome[blocked] = None
+    flags = significant.astype(object)
+    flags[blocked] = None
+    return flags.tolist(), outcome.tolist()
 
 
 def variant_results_build(*, rows: ComparisonRows, settings: AnalysisSettings) -> list[VariantResult]:
@@ -106,6 +118,8 @@ def variant_results_build(*, rows: ComparisonRows, settings: AnalysisSettings) -
         ("absolute", rows.absolute, blocked_abs, rows.flags_absolute),
         ("relative", rows.relative, blocked_rel, rows.flags_relative),
     ]
+    sequential = rows.sequential
+    methods = [f"{m}+sequential" if s else m for m, s in zip(rows.method, sequential.tolist(), strict=True)]
     prior_scale = np.abs(rows.baseline_mean)
     built: dict[Difference, list[Comparison]] = {}
     for difference, lift, blocked, flags in scales:
@@ -117,81 +131,70 @@ def variant_results_build(*, rows: ComparisonRows, settings: AnalysisSettings) -
             alpha=alpha,
             tuning=settings.sequential_tuning,
         )
-        sequential = rows.sequential
         low = np.where(sequential, seq.low, fixed.low)
         high = np.where(sequential, seq.high, fixed.high)
         p_value = np.where(sequential, seq.p_value, fixed.p_value)
         scale = prior_scale if difference == "absolute" else np.ones_like(prior_scale)
+        # A relative prior cannot be put on the absolute scale of a zero baseline: that row gets a flat prior.
+        prior_variance = np.where(scale > 0, prior.std_dev**2 * scale**2, np.inf)
         post = posterior_compute(
             estimate=lift.estimate,
             variance=lift.variance,
-            prior_mean=prior.mean * scale,
-            prior_variance=prior.std_dev**2 * scale**2,
+            prior_mean=np.where(scale > 0, prior.mean * scale, 0.0),
+            prior_variance=prior_variance,
             proper=prior.proper,
             alpha=alpha,
             lower_is_better=rows.lower_is_better,
         )
-        estimate_l = _withheld(lift.estimate, blocked)
-        se_l = _withheld(np.sqrt(np.abs(lift.variance)), blocked)
-        low_l, high_l, p_l = _withheld(low, blocked), _withheld(high, blocked), _withheld(p_value, blocked)
-        dof_l = _withheld(np.where(sequential, np.nan, lift.dof), blocked)
-        post_cols = [
-            _withheld(col, blocked)
-            for col in (
-                post.mean,
-                post.std_dev,
-                post.low,
-                post.high,
-                post.chance_to_win,
-                post.risk_variant,
-                post.risk_baseline,
+        posteriors = [
+            Posterior(prior, *values)
+            for values in zip(
+                *(
+                    _withheld(column, blocked)
+                    for column in (
+                        post.mean,
+                        post.std_dev,
+                        post.low,
+                        post.high,
+                        post.chance_to_win,
+                        post.risk_variant,
+                        post.risk_baseline,
+                    )
+                ),
+                strict=True,
             )
         ]
-        lower_better = rows.lower_is_better.tolist()
-        seq_list = sequential.tolist()
-        comparisons: list[Comparison] = []
-        for i in range(len(rows.variant)):
-            p = p_l[i]
-            significant = None if p is None else p < alpha
-            outcome: Outcome | None = None
-            if significant is not None:
-                est = estimate_l[i]
-                assert est is not None
-                if not significant:
-                    outcome = "inconclusive"
-                else:
-                    outcome = "better" if (est > 0) != lower_better[i] else "worse"
-            comparisons.append(
-                Comparison(
-                    difference=difference,
-                    method=f"{rows.method[i]}+sequential" if seq_list[i] else rows.method[i],
-                    estimate=estimate_l[i],
-                    std_error=se_l[i],
-                    ci_low=low_l[i],
-                    ci_high=high_l[i],
-                    p_value=p,
-                    dof=dof_l[i],
-                    significant=significant,
-                    outcome=outcome,
-                    posterior=Posterior(prior, *(col[i] for col in post_cols)),
-                    flags=tuple(flags[i]),
-                )
+        significant, outcome = _verdicts(p_value, lift.estimate, blocked, rows.lower_is_better, alpha)
+        built[difference] = [
+            Comparison(difference, *values)
+            for values in zip(
+                methods,
+                _withheld(lift.estimate, blocked),
+                _withheld(np.sqrt(np.abs(lift.variance)), blocked),
+                _withheld(low, blocked),
+                _withheld(high, blocked),
+                _withheld(p_value, blocked),
+                _withheld(np.where(sequential, np.nan, lift.dof), blocked),
+                significant,
+                outcome,
+                posteriors,
+                [tuple(f) for f in flags],
+                strict=True,
             )
-        built[difference] = comparisons
+        ]
     guardrails = _guardrails_build(rows=rows, blocked=blocked_rel, settings=settings)
-    theta = optional_floats(rows.theta)
-    means = optional_floats(rows.mean)
     return [
-        VariantResult(
-            variant=rows.variant[i],
-            n=rows.n[i],
-            mean=means[i],
-            absolute=built["absolute"][i],
-            relative=built["relative"][i],
-            guardrail=guardrails[i],
-            cuped_theta=theta[i],
+        VariantResult(*values)
+        for values in zip(
+            rows.variant,
+            rows.n,
+            optional_floats(rows.mean),
+            built["absolute"],
+            built["relative"],
+            guardrails,
+            optional_floats(rows.theta),
+            strict=True,
         )
-        for i in range(len(rows.variant))
     ]
 
 

@@ -60,7 +60,7 @@ def cuped_moments(*, a: CupedSide, b: CupedSide, proportion: bool) -> CupedMomen
         sum_xy=a.post_pre_sum_product + b.post_pre_sum_product,
     )
     unadjusted = ~(pooled_pre_var != 0) | ~(pooled_post_var != 0) | ~np.isfinite(pooled_cov)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         theta = np.where(unadjusted, 0.0, pooled_cov / pooled_pre_var)
     return CupedMoments(
         a=_adjusted(a, theta, proportion),

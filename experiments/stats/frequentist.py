@@ -28,18 +28,18 @@ def welch_interval(
     *, estimate: FloatArray, variance: FloatArray, dof: FloatArray, alpha: float
 ) -> IntervalArrays:
     """Two-sided 1 − α Welch interval and p-value for H₀: Δ = 0."""
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         se = np.sqrt(variance)
         half_width = special.stdtrit(dof, 1 - alpha / 2) * se
         p_value = 2 * special.stdtr(dof, -np.abs(estimate / se))
-    return IntervalArrays(low=estimate - half_width, high=estimate + half_width, p_value=p_value)
+        return IntervalArrays(low=estimate - half_width, high=estimate + half_width, p_value=p_value)
 
 
 def welch_one_sided_p(
     *, estimate: FloatArray, variance: FloatArray, dof: FloatArray, test_value: FloatArray, greater: bool
 ) -> FloatArray:
     """p-value against H₀: Δ ≤ δ₀ (`greater`) or H₀: Δ ≥ δ₀, with Welch's degrees of freedom."""
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         t = (estimate - test_value) / np.sqrt(variance)
     return special.stdtr(dof, -t if greater else t)  # type: ignore[no-any-return]
 
@@ -48,6 +48,6 @@ def welch_one_sided_bound(
     *, estimate: FloatArray, variance: FloatArray, dof: FloatArray, alpha: float, lower: bool
 ) -> FloatArray:
     """The one-sided 1 − α confidence bound: Δ − t_{ν,1−α}·SE if `lower`, else Δ + t_{ν,1−α}·SE."""
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):
         width = special.stdtrit(dof, 1 - alpha) * np.sqrt(variance)
-    return estimate - width if lower else estimate + width  # type: ignore[no-any-return]
+        return estimate - width if lower else estimate + width  # type: ignore[no-any-return]

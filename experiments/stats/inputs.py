@@ -32,11 +32,15 @@ _NUMBER_COLUMNS = (
 )
 
 
+def _number(value: object, key: str) -> float:
+    if isinstance(value, int | float | str):
+        return float(value)
+    raise ValueError(f"column {key!r} holds {value!r}, not a number")
+
+
 def _optional_float(row: Mapping[str, object], key: str) -> float | None:
     value = row.get(key)
-    if value is None:
-        return None
-    return float(value)  # type: ignore[arg-type]
+    return None if value is None else _number(value, key)
 
 
 def _variant_name(row: Mapping[str, object]) -> str:
@@ -50,7 +54,7 @@ def _unit_count(row: Mapping[str, object], key: str = "n") -> int:
     value = row.get(key, row.get("users"))
     if value is None:
         raise ValueError(f"a statistics row needs an '{key}' (or GrowthBook's 'users') column")
-    return int(value)  # type: ignore[call-overload, no-any-return]
+    return int(_number(value, key))
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,14 +75,8 @@ class VariantStats:
     @classmethod
     def from_row(cls, row: Mapping[str, object]) -> VariantStats:
         """The statistics of one SQL row; accepts GrowthBook's `variation`/`users` names too."""
-        values = {key: _optional_float(row, key) for key in _NUMBER_COLUMNS}
-        return cls(
-            variant=_variant_name(row),
-            n=_unit_count(row),
-            main_sum=values.pop("main_sum") or 0.0,
-            main_sum_squares=values.pop("main_sum_squares") or 0.0,
-            **values,
-        )
+        main, squares, *optional = (_optional_float(row, key) for key in _NUMBER_COLUMNS)
+        return cls(_variant_name(row), _unit_count(row), main or 0.0, squares or 0.0, *optional)
 
     @property
     def has_denominator(self) -> bool:
@@ -130,12 +128,12 @@ class QuantileStats:
         clusters = row.get("n", row.get("users"))
         return cls(
             variant=_variant_name(row),
-            quantile_n=int(row["quantile_n"]),  # type: ignore[call-overload]
-            quantile_nstar=int(row["quantile_nstar"]),  # type: ignore[call-overload]
-            quantile=float(row["quantile"]),  # type: ignore[arg-type]
-            quantile_lower=float(row["quantile_lower"]),  # type: ignore[arg-type]
-            quantile_upper=float(row["quantile_upper"]),  # type: ignore[arg-type]
-            n=None if clusters is None else int(clusters),  # type: ignore[call-overload]
+            quantile_n=int(_number(row["quantile_n"], "quantile_n")),
+            quantile_nstar=int(_number(row["quantile_nstar"], "quantile_nstar")),
+            quantile=_number(row["quantile"], "quantile"),
+            quantile_lower=_number(row["quantile_lower"], "quantile_lower"),
+            quantile_upper=_number(row["quantile_upper"], "quantile_upper"),
+            n=None if clusters is None else int(_number(clusters, "n")),
             main_sum=_optional_float(row, "main_sum"),
             main_sum_squares=_optional_float(row, "main_sum_squares"),
             denominator_sum=_optional_float(row, "denominator_sum"),
@@ -182,14 +180,14 @@ class CellStats:
         return cls(
             variant=_variant_name(row),
             zone=str(row["zone"]),
-            slot_start_ms=int(row["slot_start_ms"]),  # type: ignore[call-overload]
+            slot_start_ms=int(_number(row["slot_start_ms"], "slot_start_ms")),
             n=_unit_count(row),
-            main_sum=float(row["main_sum"]),  # type: ignore[arg-type]
-            main_sum_squares=float(row["main_sum_squares"]),  # type: ignore[arg-type]
+            main_sum=_number(row["main_sum"], "main_sum"),
+            main_sum_squares=_number(row["main_sum_squares"], "main_sum_squares"),
             denominator_sum=_optional_float(row, "denominator_sum"),
             denominator_sum_squares=_optional_float(row, "denominator_sum_squares"),
             main_denominator_sum_product=_optional_float(row, "main_denominator_sum_product"),
-            offset_ms=int(row.get("offset_ms", 0)),  # type: ignore[call-overload]
+            offset_ms=int(_number(row.get("offset_ms", 0), "offset_ms")),
         )
 
 

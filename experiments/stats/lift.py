@@ -31,7 +31,7 @@ class LiftArrays:
 
 def welch_dof(a: Moments, b: Moments) -> FloatArray:
     """Welch–Satterthwaite degrees of freedom of x̄_B − x̄_A."""
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         return (b.variance / b.n + a.variance / a.n) ** 2 / (
             b.variance**2 / (b.n**2 * (b.n - 1)) + a.variance**2 / (a.n**2 * (a.n - 1))
         )
@@ -39,7 +39,7 @@ def welch_dof(a: Moments, b: Moments) -> FloatArray:
 
 def lift_compute(a: Moments, b: Moments, *, relative: bool) -> LiftArrays:
     """B's lift over A with its delta-method variance; NaN wherever an input is undefined."""
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if relative:
             estimate = (b.mean - a.mean) / a.unadjusted_mean
             variance = b.variance / (a.unadjusted_mean**2 * b.n) + a.variance * b.unadjusted_mean**2 / (

@@ -25,7 +25,7 @@ class Moments:
 
 def sample_variance(*, n: FloatArray, total: FloatArray, sum_squares: FloatArray) -> FloatArray:
     """(Σx² − (Σx)²/n) / (n − 1), the unbiased sample variance; NaN for n ≤ 1."""
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         out = (sum_squares - total**2 / n) / (n - 1)
     out[n <= 1] = np.nan
     return out
@@ -35,7 +35,7 @@ def sample_covariance(
     *, n: FloatArray, sum_x: FloatArray, sum_y: FloatArray, sum_xy: FloatArray
 ) -> FloatArray:
     """(Σxy − ΣxΣy/n) / (n − 1), the unbiased sample covariance; NaN for n ≤ 1."""
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         out = (sum_xy - sum_x * sum_y / n) / (n - 1)
     out[n <= 1] = np.nan
     return out

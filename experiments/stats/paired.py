@@ -62,7 +62,7 @@ def paired_lifts(
     relative = LiftArrays(
         estimate=ratio.mean - 1, variance=safe_divide(ratio.variance, n), dof=dof, n_total=n.copy()
     )
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):
         return PairedLifts(
             absolute=absolute,
             relative=relative,

@@ -60,7 +60,14 @@ def _power(d: float, n_a: float, n_b: float, alpha: float) -> float:
     nc = d * math.sqrt(1.0 / (1.0 / n_a + 1.0 / n_b))
     upper = special.stdtrit(dof, 1 - alpha / 2)
     lower = special.stdtrit(dof, alpha / 2)
-    return float((1 - special.nctdtr(dof, nc, upper)) + special.nctdtr(dof, nc, lower))
+    below_upper = float(special.nctdtr(dof, nc, upper))
+    below_lower = float(special.nctdtr(dof, nc, lower))
+    # The noncentral t cdf underflows to NaN far in a tail (|λ| ≳ 33); there it is 0 or 1.
+    if math.isnan(below_upper):
+        below_upper = 0.0 if nc > upper else 1.0
+    if math.isnan(below_lower):
+        below_lower = 0.0 if nc > lower else 1.0
+    return (1 - below_upper) + below_lower
 
 
 def power_compute(
@@ -75,7 +82,7 @@ def power_compute(
 def _standardised_mde(n_a: float, n_b: float, alpha: float, power: float) -> float:
     scale = math.sqrt(1.0 / n_a + 1.0 / n_b)
     guess = (special.ndtri(1 - alpha / 2) + special.ndtri(power)) * scale
-    upper = 4 * guess + 1.0
+    upper = 2 * guess
     while _power(upper, n_a, n_b, alpha) < power:
         upper *= 2
     return float(

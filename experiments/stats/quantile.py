@@ -55,7 +55,7 @@ def quantile_moments(
 ) -> QuantileMoments:
     """Quantile estimates and per-unit variances; cluster columns that are NaN mean independent units."""
     n = quantile_n
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         variance = (quantile_nstar / n) * (n - 1) * ((upper - lower) / (2 * BRACKET_Z)) ** 2
         g = clusters
         mu_s = main_sum / g

@@ -30,7 +30,7 @@ def ratio_moments(
     var_m = sample_variance(n=n, total=main_sum, sum_squares=main_sum_squares)
     var_d = sample_variance(n=n, total=denominator_sum, sum_squares=denominator_sum_squares)
     cov = sample_covariance(n=n, sum_x=main_sum, sum_y=denominator_sum, sum_xy=main_denominator_sum_product)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         variance = var_m / mean_d**2 - 2 * cov * mean_m / mean_d**3 + mean_m**2 * var_d / mean_d**4
     variance[~np.isfinite(mean_d) | (mean_d == 0)] = np.nan
     return Moments(n=n, mean=ratio, unadjusted_mean=ratio, variance=variance)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Literal
 
 import numpy as np
@@ -29,11 +30,12 @@ from experiments.stats.paired import paired_lifts
 from experiments.stats.quantile import quantile_min_n, quantile_moments
 from experiments.stats.ratio import ratio_moments
 from experiments.stats.results import BaselineSummary, MetricResult
-from experiments.stats.srm import SrmResult, srm_check
+from experiments.stats.srm import SrmResult, srm_check, srm_results
 
 Design = Literal["independent", "paired"]
 Row = VariantStats | QuantileStats
 FlagLists = list[list[Flag]]
+_Plan = tuple[MetricSpec, Row, list[Row], str, list[Flag]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +71,7 @@ class _RouteOut:
 
 
 def _col(rows: Sequence[object], name: str) -> FloatArray:
-    return floats_from([getattr(r, name) for r in rows])
+    return floats_from(list(map(attrgetter(name), rows)))
 
 
 def _non_finite_flags(
@@ -366,10 +368,28 @@ def _baseline_summary(spec: MetricSpec, row: Row) -> BaselineSummary:
     return BaselineSummary(row.variant, row.n, row.main_sum / row.n if row.n > 0 else None)
 
 
-def _unit_count(row: Row) -> int | None:
-    if isinstance(row, QuantileStats):
-        return row.n
-    return row.n
+def _srm_by_metric(
+    plans: Sequence[_Plan], design: Design, weights: Mapping[str, float] | None, threshold: float
+) -> list[SrmResult | None]:
+    """Per-metric SRM on the units each variant's row reports, vectorised over metrics sharing variants."""
+    out: list[SrmResult | None] = [None] * len(plans)
+    if design != "independent":
+        return out
+    groups: dict[tuple[str, ...], list[int]] = {}
+    counts: list[list[int]] = []
+    for i, (_, base, others, _, _) in enumerate(plans):
+        rows = [base, *others]
+        units = [r.n for r in rows]
+        counts.append([0 if u is None else u for u in units])
+        if all(u is not None for u in units):
+            groups.setdefault(tuple(r.variant for r in rows), []).append(i)
+    for names, index in groups.items():
+        matrix = np.array([counts[i] for i in index], dtype=np.float64)
+        for i, result in zip(
+            index, srm_results(names=names, counts=matrix, weights=weights, threshold=threshold), strict=True
+        ):
+            out[i] = result
+    return out
 
 
 def scorecard_compute(
@@ -383,7 +403,7 @@ def scorecard_compute(
 ) -> Scorecard:
     """Every metric's variants against `baseline`; `assignments` (units per variant) adds an SRM check."""
     settings = settings or AnalysisSettings()
-    plans = []
+    plans: list[_Plan] = []
     for item in metrics:
         rows = list(item.rows)
         base = next((r for r in rows if r.variant == baseline), None) or _empty_row(item.spec, baseline)
@@ -445,18 +465,10 @@ def scorecard_compute(
     )
     results = variant_results_build(rows=comparison_rows, settings=settings)
 
+    srms = _srm_by_metric(plans, design, weights, settings.srm_threshold)
     metric_results: list[MetricResult] = []
     start = 0
-    for spec, base, others, _, warnings in plans:
-        srm = None
-        if design == "independent":
-            counts = {r.variant: _unit_count(r) for r in [base, *others]}
-            if all(c is not None for c in counts.values()):
-                srm = srm_check(
-                    counts={k: int(v or 0) for k, v in counts.items()},
-                    weights=weights,
-                    threshold=settings.srm_threshold,
-                )
+    for (spec, base, others, _, warnings), srm in zip(plans, srms, strict=True):
         metric_results.append(
             MetricResult(
                 spec=spec,

@@ -8,11 +8,13 @@ units unevenly, every comparison is biased and no test can correct it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from scipy import special
 
+from experiments.stats.arrays import FloatArray
 from experiments.stats.flags import Flag, FlagCode, flag_make
 
 
@@ -27,6 +29,64 @@ class SrmResult:
     expected: tuple[tuple[str, float], ...]
     mismatch: bool
     flags: tuple[Flag, ...]
+
+
+def srm_p_values(counts: FloatArray, weights: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """χ² statistics and p-values of many splits: `counts` is (splits × variants), weights positive."""
+    total = counts.sum(axis=-1, keepdims=True)
+    expected = weights / weights.sum() * total
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        chi_squared = ((counts - expected) ** 2 / expected).sum(axis=-1)
+    p_value = special.chdtrc(counts.shape[-1] - 1, chi_squared)
+    return chi_squared, p_value
+
+
+def srm_results(
+    *,
+    names: Sequence[str],
+    counts: FloatArray,
+    weights: Mapping[str, float] | None = None,
+    threshold: float = 0.001,
+) -> list[SrmResult]:
+    """`srm_check` for many splits over the same variants (rows of `counts`), vectorised."""
+    keep = [i for i, name in enumerate(names) if weights is None or weights.get(name, 0.0) > 0]
+    kept_names = [names[i] for i in keep]
+    w = np.array([1.0 if weights is None else weights[names[i]] for i in keep], dtype=np.float64)
+    sub = counts[:, keep]
+    if len(keep) < 2:
+        return [
+            srm_check(counts=dict(zip(names, row, strict=True)), weights=weights, threshold=threshold)
+            for row in counts.astype(int).tolist()
+        ]
+    chi_squared, p_values = srm_p_values(sub, w)
+    totals = sub.sum(axis=1)
+    share = (w / w.sum()).tolist()
+    out = []
+    for row, total, chi, p in zip(
+        sub.astype(int).tolist(), totals.tolist(), chi_squared.tolist(), p_values.tolist(), strict=True
+    ):
+        if total == 0:
+            out.append(
+                srm_check(
+                    counts=dict(zip(kept_names, row, strict=True)), weights=weights, threshold=threshold
+                )
+            )
+            continue
+        mismatch = p < threshold
+        out.append(
+            SrmResult(
+                p_value=p,
+                chi_squared=chi,
+                dof=len(keep) - 1,
+                observed=tuple(zip(kept_names, row, strict=True)),
+                expected=tuple((name, f * total) for name, f in zip(kept_names, share, strict=True)),
+                mismatch=mismatch,
+                flags=(flag_make(FlagCode.SAMPLE_RATIO_MISMATCH, p_value=p, threshold=threshold),)
+                if mismatch
+                else (),
+            )
+        )
+    return out
 
 
 def srm_check(

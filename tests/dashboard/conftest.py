@@ -86,17 +86,26 @@ ORDER = JobFacts(
 
 @dataclass
 class FakeSelectors:
-    """Answers selectors.lookup from a table of known ids and records every call."""
+    """Answers selectors.lookup from a table of which dataset knows which id, and records every call."""
 
     datasets: list[DatasetFacts] = field(default_factory=lambda: list(DATASETS))
     calls: list[dict[str, Any]] = field(default_factory=list)
+    # The courier is in one dataset, the order in both (ids are unique only inside a dataset).
+    known: dict[str, set[str]] = field(
+        default_factory=lambda: {
+            COURIER.entity: {"prod-berlin"},
+            ORDER.job: {"prod-berlin", "sim-rush-greedy-7"},
+        }
+    )
 
     def lookup(self, *, dataset: str, query: str) -> Lookup:
         self.calls.append({"dataset": dataset, "query": query})
-        if query == COURIER.entity:
-            return Lookup(dataset=dataset, query=query, kind="entity", entity=COURIER, job=None)
-        if query == ORDER.job:
-            return Lookup(dataset=dataset, query=query, kind="job", entity=None, job=ORDER)
+        typed = query if ":" in query else next((k for k in self.known if k.endswith(":" + query)), query)
+        if dataset in self.known.get(typed, set()):
+            if typed == COURIER.entity:
+                return Lookup(dataset=dataset, query=query, kind="entity", entity=COURIER, job=None)
+            if typed == ORDER.job:
+                return Lookup(dataset=dataset, query=query, kind="job", entity=None, job=ORDER)
         return Lookup(dataset=dataset, query=query, kind="none", entity=None, job=None)
 
 
@@ -110,6 +119,18 @@ def fake_selectors(monkeypatch: pytest.MonkeyPatch) -> FakeSelectors:
 
 @pytest.fixture
 def user_client(client, django_user_model):
+    """A client logged in as `ana`, in the `ops` group (playback and search)."""
+    from django.contrib.auth.models import Group
+
     user = django_user_model.objects.create_user(username="ana", password="correct horse battery")
+    user.groups.add(Group.objects.get(name="ops"))
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def roleless_client(client, django_user_model):
+    """A client logged in as `bo`, who has no role group."""
+    user = django_user_model.objects.create_user(username="bo", password="correct horse battery")
     client.force_login(user)
     return client

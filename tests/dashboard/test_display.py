@@ -1,6 +1,6 @@
 import pytest
 
-from dashboard.templatetags.search_display import detail_pairs, id_kind, search_url
+from dashboard.templatetags.search_display import id_kind, search_url
 from dashboard.templatetags.timefmt import duration_between, duration_text, epoch_iso
 
 
@@ -44,13 +44,3 @@ def test_search_url_is_a_shareable_home_link():
 def test_id_kind():
     assert id_kind("courier:c17") == "courier"
     assert id_kind("c17") == ""
-
-
-def test_detail_pairs_leave_out_column_fields_and_cap_the_count():
-    detail = {"type": "x", "job": "order:o1", **{f"k{i}": i for i in range(9)}, "candidates": [1, 2, 3]}
-
-    pairs = detail_pairs(detail)
-
-    assert pairs[0] == ("k0", "0")
-    assert len(pairs) == 6
-    assert pairs[-1] == ("…", "5 more fields")

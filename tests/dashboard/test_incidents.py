@@ -1,5 +1,6 @@
-"""The landing page's "Notable incidents" panel: each incident one click from its job's details."""
+"""The landing page's "Notable incidents" panel: each incident one click from its replay at that moment."""
 
+import json
 import re
 from html import unescape
 
@@ -18,7 +19,7 @@ def _links(html):
     return re.findall(r'<tr data-incident="([a-z_]+)">.*?<a class="mono" href="([^"]+)"', html, re.DOTALL)
 
 
-def test_landing_lists_incidents_with_badges_descriptions_and_search_links(user_client, fake_selectors):
+def test_landing_lists_incidents_with_badges_descriptions_and_replay_links(user_client, fake_selectors):
     incidents_record(
         dataset="prod-berlin",
         incidents=[
@@ -38,9 +39,9 @@ def test_landing_lists_incidents_with_badges_descriptions_and_search_links(user_
 
     assert "Notable incidents" in html
     assert _links(html) == [
-        ("late", "/?dataset=prod-berlin&amp;q=order%3Ao123"),
-        ("redispatched", "/?dataset=prod-berlin&amp;q=order%3Ao125"),
-        ("gps_jump", "/?dataset=prod-berlin&amp;q=courier%3Ac17"),
+        ("late", f"/playback/?dataset=prod-berlin&amp;job=order%3Ao123&amp;t={T0}"),
+        ("redispatched", f"/playback/?dataset=prod-berlin&amp;job=order%3Ao125&amp;t={T0}"),
+        ("gps_jump", f"/playback/?dataset=prod-berlin&amp;entity=courier%3Ac17&amp;t={T0}"),
     ]
     assert '<span class="badge badge--incident badge--redispatched">Re-dispatched</span>' in html
     assert "late by 12 min, delivered by courier:c17" in html
@@ -48,7 +49,7 @@ def test_landing_lists_incidents_with_badges_descriptions_and_search_links(user_
     assert "No incidents recorded yet." not in html
 
 
-def test_one_click_on_an_incident_opens_its_jobs_details(user_client, fake_selectors):
+def test_one_click_on_an_incident_opens_its_replay_at_that_moment(user_client, fake_selectors):
     incidents_record(
         dataset="prod-berlin",
         incidents=[{"kind": "late", "ts": T0, "jobs": ["order:o123"], "entity": "courier:c17", "late_s": 90}],
@@ -60,11 +61,12 @@ def test_one_click_on_an_incident_opens_its_jobs_details(user_client, fake_selec
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert fake_selectors.calls == [{"dataset": "prod-berlin", "query": "order:o123"}]
-    assert 'data-result-kind="job"' in html
-    assert "41 min 30 s" in html
-    # The job page is the answer, not the landing page again.
-    assert "Notable incidents" not in html
+    found = re.search(r'<script id="playback-config" type="application/json">(.*?)</script>', html)
+    assert found is not None
+    config = json.loads(found.group(1))
+    assert config["scope"] == {"kind": "job", "dataset": "prod-berlin", "job": "order:o123"}
+    assert config["t"] == T0
+    assert config["wsUrl"].endswith("/ws/playback/")
 
 
 def test_landing_without_incidents_says_how_to_get_some(user_client, fake_selectors):

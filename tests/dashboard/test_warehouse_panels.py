@@ -18,7 +18,7 @@ import pytest
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from dashboard.selectors import job_outcome, warehouse_overview
+from dashboard.selectors import warehouse_overview
 from storage.warehouse.parquet import write_fact_table
 from storage.warehouse.schema import TABLE_SCHEMAS
 from tests.dashboard.conftest import ms
@@ -139,73 +139,31 @@ def search(client: Client, **params: str) -> str:
     return str(response.content.decode())
 
 
-def outcome_card(html: str) -> str:
-    """The HTML of the Outcome card alone (it holds no nested <section>)."""
-    start = html.index('data-testid="outcome"')
-    return html[start : html.index("</section>", start)]
-
-
 def text(html: str) -> str:
     """Visible text with tags dropped and whitespace collapsed."""
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
 
 
-def test_outcome_card_shows_the_jobs_view_row(user_client, fake_selectors, duckdb_warehouse):
-    card = outcome_card(search(user_client, dataset=DATASET, q=JOB))
-    words = text(card)
+def test_search_finds_a_job_only_the_warehouse_holds(user_client, fake_selectors, duckdb_warehouse):
+    fake_selectors.known = {}
 
-    assert "Created 2026-03-14T12:00:00Z" in words
-    assert "Ready 2026-03-14T12:10:00Z" in words
-    assert "Promised 2026-03-14T12:40:00Z" in words
-    assert "Assigned 2026-03-14T12:00:31Z" in words  # the first assignment, not the re-dispatch
-    assert "Picked up 2026-03-14T12:15:00Z" in words
-    assert "Delivered 2026-03-14T12:41:30Z" in words
-    assert "Kind delivery" in words
-    assert "City / zone berlin / mitte" in words
-    assert "Delivery time 41 min 30 s" in words
-    assert "Waybills 2" in words
-    assert "Rejections 1" in words
-    assert "Straight-line distance 1.5 km" in words
-    assert '<span class="badge badge--late" data-testid="outcome-badge">Late by 1 min 30 s</span>' in card
-    assert (
-        '<a class="mono" data-testid="final-entity" href="/?dataset=prod-berlin&amp;q=courier%3Ac17">'
-        "courier:c17</a>"
-    ) in card
-    assert re.search(r"answered by duckdb in \d+\.\d ms", words)
+    html = search(user_client, q=JOB)
+    words = text(html)
+
+    assert 'data-result-count="1"' in html
+    assert "prod-berlin" in words
+    assert "warehouse only" in words
+    assert "41 min 30 s" in words  # created 12:00:00, last event 12:41:30
+    assert 'href="/playback/' not in html
 
 
-def test_job_the_warehouse_has_not_loaded_is_said_plainly(user_client, fake_selectors, tmp_path):
-    with override_settings(WAREHOUSES=duckdb_config(tmp_path / "empty")):
-        card = outcome_card(search(user_client, dataset=DATASET, q=JOB))
+def test_search_marks_a_job_both_stores_hold_as_replayable(user_client, fake_selectors, duckdb_warehouse):
+    fake_selectors.known = {JOB: {DATASET}}
 
-    assert "The warehouse has no row for" in text(card)
-    assert "its events have not been loaded there" in card
-    assert "outcome-badge" not in card
-    assert "answered by duckdb in" in card
+    response = user_client.get(f"{reverse('home')}?{urlencode({'q': JOB})}")
 
-
-def test_cancelled_job_shows_cancellation_not_delivery(user_client, fake_selectors, tmp_path):
-    root = tmp_path / "cancelled"
-    _parquet_write(
-        root,
-        "job_events",
-        [
-            _job_event("job_created", "12:00:00", kind="delivery", zone="mitte"),
-            _job_event("job_assigned", "12:00:31", entity="courier:c4", round="round:r9001"),
-            _job_event("job_cancelled", "12:09:00", reason="customer"),
-        ],
-    )
-    with override_settings(WAREHOUSES=duckdb_config(root)):
-        card = outcome_card(search(user_client, dataset=DATASET, q=JOB))
-    words = text(card)
-
-    assert '<span class="badge badge--cancelled" data-testid="outcome-badge">Cancelled</span>' in card
-    assert "Cancelled 2026-03-14T12:09:00Z" in words
-    assert "Delivered" not in words
-    assert "Delivery time —" in words
-    assert "Straight-line distance —" in words  # no pickup or dropoff was logged
-    assert "Waybills 1" in words  # assigned once, without a waybill
-    assert 'href="/?dataset=prod-berlin&amp;q=courier%3Ac4"' in card
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('playback')}?dataset={DATASET}&job=order%3Ao123"
 
 
 def test_landing_adds_the_warehouse_counts_to_each_dataset(user_client, fake_selectors, duckdb_warehouse):
@@ -231,29 +189,12 @@ def test_landing_lists_a_dataset_only_the_warehouse_holds(user_client, fake_sele
     assert '<span class="mono" title="Only in the warehouse' in html
 
 
-def test_presto_answers_the_outcome_and_the_landing_counts(user_client, fake_selectors, presto):
-    card = outcome_card(search(user_client, dataset=DATASET, q=JOB))
-    assert "Waybills 2" in text(card)
-    assert re.search(r"answered by presto in \d+\.\d ms", text(card))
-
+def test_presto_answers_the_search_and_the_landing_counts(user_client, fake_selectors, presto):
+    fake_selectors.known = {}
+    assert "warehouse only" in search(user_client, q=JOB)
     landing = search(user_client)
     assert "answered by presto in" in landing
-    assert any("FROM jobs" in r.sql for r in presto.received)
-
-
-def test_presto_error_payload_reaches_the_card_as_its_message(user_client, fake_selectors, presto):
-    # The coordinator then fails job_row with a TABLE_NOT_FOUND error payload.
-    presto.connection.execute("DROP VIEW jobs")
-
-    html = search(user_client, dataset=DATASET, q=JOB)
-    card = outcome_card(html)
-
-    assert "Warehouse unavailable:" in card
-    assert "Table &#x27;hive.dispatch.jobs&#x27; does not exist (TABLE_NOT_FOUND)" in card
-    assert "answered by" not in card
-    assert "Traceback" not in html
-    # The track store's half of the page is untouched.
-    assert 'data-type="job_delivered">job_delivered</span>' in html
+    assert any("FROM job_events" in r.sql for r in presto.received)
 
 
 def test_presto_error_on_the_landing_keeps_the_track_store_counts(user_client, fake_selectors, presto):
@@ -275,28 +216,17 @@ def test_unreachable_coordinator_is_a_message_not_a_500(user_client, fake_select
     config = {"default": {"BACKEND": "storage.warehouse.presto.PrestoWarehouse", "OPTIONS": options}}
 
     with override_settings(WAREHOUSES=config):
-        html = search(user_client, dataset=DATASET, q=JOB)
+        html = search(user_client, q=JOB)
 
-    card = outcome_card(html)
-    assert f"Presto coordinator at 127.0.0.1:{port} is unreachable" in card
-    assert "check WAREHOUSE" in card
+    assert "The warehouse (presto) could not answer." in text(html)
+    assert f"Presto coordinator at 127.0.0.1:{port} is unreachable" in html
+    assert "check WAREHOUSE" in html
     assert "Traceback" not in html
+    # The track store still answered: the order is listed in both datasets it knows.
+    assert 'data-result-count="2"' in html
 
 
 def test_selectors_turn_sql_nulls_into_none(duckdb_warehouse):
-    answer = job_outcome(dataset=DATASET, job=JOB)
-    assert answer.error is None
-    assert answer.engine == "duckdb"
-    outcome = answer.value
-    assert outcome is not None
-    assert outcome.cancelled_ts is None
-    assert outcome.accepted_ts is None
-    assert outcome.late is True
-    assert outcome.delivered_ts == ms("2026-03-14T12:41:30")
-    assert isinstance(outcome.delivered_ts, int)
-    assert outcome.delivery_s == 41 * 60 + 30
-
-    assert job_outcome(dataset="elsewhere", job=JOB).value is None
     totals = warehouse_overview().value
     assert totals is not None
     assert [(t.dataset, t.jobs, t.events, t.rounds, t.candidates) for t in totals] == [(DATASET, 1, 6, 2, 0)]

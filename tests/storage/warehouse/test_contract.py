@@ -176,6 +176,17 @@ def test_job_row_is_that_jobs_row_of_the_view(warehouse):
     assert warehouse.query("job_row", dataset=SIM, job="order:b2").frame.empty
 
 
+def test_job_find_finds_a_job_in_every_dataset_that_holds_it(warehouse):
+    ids = {f"job{i}": "order:b1" for i in range(1, 9)}
+    frame = warehouse.query("job_find", **{**ids, "job2": QUOTED_JOB}).frame
+    assert list(frame.columns) == ["dataset", "job", "created_ts", "last_ts", "events"]
+    found = frame[["dataset", "job"]].to_dict("records")
+    assert {"dataset": PROD, "job": QUOTED_JOB} in found
+    assert all(row["job"] in {"order:b1", QUOTED_JOB} for row in found)
+    assert (frame["events"] >= 1).all()
+    assert (frame["last_ts"] >= frame["created_ts"]).all()
+
+
 def test_jobs_view_one_row_per_dataset_and_job(warehouse):
     frame = warehouse.query("jobs_view").frame
     assert sorted(zip(frame["dataset"], frame["job"], strict=True)) == [

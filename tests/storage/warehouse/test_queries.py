@@ -25,6 +25,7 @@ SAMPLE_PARAMS: dict[str, dict[str, object]] = {
     "city_day_jobs": {"dataset": "prod", "city": "berlin", "day": "2026-03-02"},
     "dataset_counts": {},
     "job_row": {"dataset": "prod", "job": "order:1"},
+    "job_find": {f"job{i}": f"order:{i}" for i in range(1, 9)},
 }
 
 
