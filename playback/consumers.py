@@ -16,8 +16,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.urls import reverse
 
+from dashboard.roles import user_can_replay
 from playback import selectors, wire
-from playback.access import user_may_replay
 from playback.limits import PlaybackLimits, limits_build
 from playback.protocol import (
     AckRequest,
@@ -56,7 +56,7 @@ class PlaybackConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
     limits: PlaybackLimits
 
     async def connect(self) -> None:
-        allowed = await database_sync_to_async(user_may_replay)(self.scope.get("user"))
+        allowed = await database_sync_to_async(user_can_replay)(self.scope.get("user"))
         # Accept, then close with 4403: a refusal before accepting reaches a browser only as 1006.
         await self.accept()
         if not allowed:

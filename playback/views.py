@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
+from dashboard.roles import replay_required
 from playback import selectors
-from playback.access import user_may_replay
 from storage.kv.base import TrackStoreError
 
 
 @require_GET
+@replay_required
 def roads(request: HttpRequest, dataset: str) -> HttpResponse:
     """The dataset's road graph (its city document, docs/protocol.md) as JSON; 404 when it has none."""
-    if not user_may_replay(request.user):
-        raise PermissionDenied("playback needs the ops or analyst role")
     try:
         document = selectors.city_document(dataset=dataset)
     except TrackStoreError as exc:
