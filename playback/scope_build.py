@@ -118,6 +118,7 @@ def _scope_entity(
         first_ts=int(track.ts[0]) if len(track) else None,
         last_ts=int(track.ts[-1]) if len(track) else None,
         distance_m=distance,
+        median_interval_ms=int(np.median(np.diff(track.ts))) if len(track) > 1 else None,
         flag_ts=track.ts[flagged].copy(),
         flag_bits=flags[flagged].copy(),
     )

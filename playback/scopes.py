@@ -60,6 +60,8 @@ class ScopeEntity:
     first_ts: int | None
     last_ts: int | None
     distance_m: float | None = None
+    #: The median interval between its fixes in the scope (ms), None with fewer than two.
+    median_interval_ms: int | None = None
     flag_ts: Int64Array = field(default_factory=lambda: np.empty(0, dtype=np.int64), compare=False)
     flag_bits: UInt8Array = field(default_factory=lambda: np.empty(0, dtype=np.uint8), compare=False)
 
@@ -141,6 +143,12 @@ class ScopeOpened:
     def empty(self) -> bool:
         """True when no fix of the scope falls in its range."""
         return not any(e.points for e in self.entities)
+
+    @property
+    def median_interval_ms(self) -> int | None:
+        """The median of the entities' median fix intervals: how far apart fixes usually are."""
+        known = sorted(e.median_interval_ms for e in self.entities if e.median_interval_ms is not None)
+        return known[len(known) // 2] if known else None
 
     def index_of(self, entity: str) -> int | None:
         """The wire index of `entity`, or None when its track is not in the scope."""

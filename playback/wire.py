@@ -232,6 +232,10 @@ def scope_json(scope: Scope) -> dict[str, Any]:
     }
 
 
+def _scope_id(scope: Scope) -> str:
+    return scope.job if isinstance(scope, JobScope) else scope.entity
+
+
 def _point(point: LatLon | None) -> dict[str, float] | None:
     return None if point is None else {"lat": point.lat, "lon": point.lon}
 
@@ -368,6 +372,7 @@ def manifest_dict(
         "roads": roads_url if opened.city.has_roads else None,
         "limits": limits.as_dict(),
         "chunk_ms": min(CHUNK_MS, limits.fetch_window_ms),
+        "median_interval_ms": opened.median_interval_ms,
         "empty": opened.empty,
     }
 
@@ -415,5 +420,8 @@ def error_json(
     if limit is not None:
         body["limit"] = limit
     if suggestions:
-        body["suggestions"] = [{"scope": scope_json(s.scope), "reason": s.reason} for s in suggestions]
+        body["suggestions"] = [
+            {"scope": scope_json(s.scope), "id": _scope_id(s.scope), "label": s.reason, "reason": s.reason}
+            for s in suggestions
+        ]
     return _dumps(body)

@@ -126,7 +126,12 @@ async def test_open_entity_scopes_and_their_errors(store, ops_user):
         )
         assert (unknown["code"], unknown["message"]) == ("not_found", "job ride:o1 is unknown")
         assert unknown["suggestions"] == [
-            {"scope": {"kind": "job", "dataset": DATASET, "job": JOB}, "reason": f"{JOB} in {DATASET}"}
+            {
+                "scope": {"kind": "job", "dataset": DATASET, "job": JOB},
+                "id": JOB,
+                "label": f"{JOB} in {DATASET}",
+                "reason": f"{JOB} in {DATASET}",
+            }
         ]
         bad = await c.ask({"op": "open", "id": 6, "scope": {"kind": "job", "dataset": DATASET, "job": "o1"}})
         assert (bad["code"], "scope.job" in bad["message"]) == ("bad_request", True)

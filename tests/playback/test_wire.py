@@ -261,6 +261,7 @@ def test_the_manifest_has_the_documented_fields(configured_track_store):
     assert m["states"][0] == {"entity": 1, "ts": T0, "state": "idle"}
     assert {a["kind"] for a in m["anomalies"]} >= {"jump", "stale"}
     assert m["limits"]["credits"] == 4
+    assert m["median_interval_ms"] == 1000
 
 
 def test_a_dataset_without_roads_has_none_in_the_manifest(configured_track_store):
