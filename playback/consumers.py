@@ -8,6 +8,7 @@ the event loop; fetches run as tasks so a new `open` can drop the old scope's an
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
 from asgiref.sync import sync_to_async
@@ -35,6 +36,8 @@ from storage.kv.base import TrackStoreError
 
 #: Close code for a socket whose user may not replay (4000 + HTTP 403).
 CLOSE_FORBIDDEN = 4403
+
+logger = logging.getLogger(__name__)
 
 
 def _chunk_read(*, request_id: int, opened: ScopeOpened, fetch: FetchRequest, limit: int) -> bytes:
@@ -160,6 +163,13 @@ class PlaybackConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         except TrackStoreError as exc:
             if self.session.fetch_failed(request.id, generation):
                 await self._error(ProtocolError("store_unavailable", str(exc), request_id=request.id))
+            return
+        except Exception:
+            # A bug must not keep the credit forever: the fetch is answered, the traceback logged.
+            logger.exception("playback fetch %s failed", request.id)
+            if self.session.fetch_failed(request.id, generation):
+                message = "the server failed to read this window (the error is logged)"
+                await self._error(ProtocolError("store_unavailable", message, request_id=request.id))
             return
         if self.session.fetch_sent(request.id, generation):
             await self.send(bytes_data=chunk)

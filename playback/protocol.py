@@ -20,6 +20,8 @@ SPEED_MIN, SPEED_MAX = 0.25, 1000.0
 #: A time the protocol accepts: epoch ms between 1970 and 2^53 (exact in a JavaScript number).
 TS_MAX = (1 << 53) - 1
 OPS = ("open", "fetch", "control", "join", "ack")
+#: The longest fetch window at any resolution: a chunk's time offsets are i32 milliseconds.
+FETCH_WINDOW_MAX_MS = (1 << 31) - 1
 ACTIONS = ("play", "pause", "seek", "speed")
 
 
@@ -159,6 +161,13 @@ def _fetch(body: dict[str, Any], request_id: int, limits: PlaybackLimits) -> Fet
     if type(resolution) is not int or not 0 <= resolution <= ID_MAX:
         raise ProtocolError(
             "bad_request", "`resolution_ms` must be an integer 0..2^32-1", request_id=request_id
+        )
+    if end - start > FETCH_WINDOW_MAX_MS:
+        raise ProtocolError(
+            "window_too_long",
+            f"a fetch may cover at most {FETCH_WINDOW_MAX_MS:,} ms (24.8 days) at any resolution",
+            request_id=request_id,
+            limit=FETCH_WINDOW_MAX_MS,
         )
     if resolution == 0 and end - start > limits.fetch_window_ms:
         raise ProtocolError(

@@ -73,6 +73,9 @@ class Client:
         await self.send(body)
         return await self.receive()
 
+    async def receive_or_none(self, wait: float = 0.2) -> Any:
+        return None if await self.ws.receive_nothing(timeout=wait) else await self.receive()
+
     async def nothing_more(self, wait: float = 0.3) -> bool:
         return bool(await self.ws.receive_nothing(timeout=wait))
 
@@ -170,6 +173,8 @@ async def test_fetch_limits_and_restrictions(store, ops_user):
         assert bad["code"] == "bad_request"
         backwards = await c.ask({"op": "fetch", "id": 12, "start": T0 + 1, "end": T0})
         assert backwards["code"] == "bad_request"
+        huge = {"op": "fetch", "id": 13, "start": 0, "end": T0, "resolution_ms": 60_000}
+        assert ((await c.ask(huge))["code"], (await c.receive_or_none()) is None) == ("window_too_long", True)
 
 
 async def test_a_window_with_more_fixes_than_a_chunk_may_carry_is_refused(store, ops_user):
@@ -302,6 +307,20 @@ async def test_messages_beyond_the_rate_get_one_error_then_silence_then_service(
             assert (limited["id"], limited["limit"]) == (None, 5)
             await asyncio.sleep(0.5)
             assert (await c.ask({"op": "control", "id": 50, "action": "pause"}))["code"] == "no_scope"
+
+
+async def test_a_failing_fetch_is_answered_and_gives_its_credit_back(store, ops_user, monkeypatch):
+    def bug(**kwargs):
+        raise RuntimeError("a bug")
+
+    with override_settings(PLAYBACK_LIMITS={"credits": 1}):
+        async with Client(ops_user) as c:
+            await c.ask(OPEN_JOB)
+            monkeypatch.setattr(consumers, "_chunk_read", bug)
+            error = await c.ask({"op": "fetch", "id": 2, "start": T0, "end": T0 + MIN})
+            assert (error["code"], error["id"]) == ("store_unavailable", 2)
+            monkeypatch.undo()
+            assert (await c.ask({"op": "fetch", "id": 3, "start": T0, "end": T0 + MIN})).request_id == 3
 
 
 async def test_an_unreadable_store_is_store_unavailable(store, ops_user, monkeypatch):
