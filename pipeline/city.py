@@ -4,7 +4,8 @@
     {"city": "riverside", "timezone": "Asia/Shanghai", "classes": ["primary", "secondary", ...],
      "nodes": [[lat, lon], ...], "edges": [[a, b, class], ...], "dataset": optional}
 
-`a` and `b` index `nodes`; `class` is a name from `classes` or its index there. A `dataset` field wins over
+`a` and `b` index `nodes`; `class` is a name from `classes` or its index there. `timezone` (an IANA name)
+is optional: without it playback shows UTC. A `dataset` field wins over
 the load's `--dataset`, as for rows. The document is validated whole (one bad node rejects it, since a map
 with holes misleads) and kept as canonical JSON — keys sorted, `dataset` dropped, other keys kept — so the
 same document always gives the same bytes and re-loading it stores nothing.
@@ -29,7 +30,7 @@ class CityDocument:
 
     dataset: str | None
     city: str
-    timezone: str
+    timezone: str | None
     nodes: int
     edges: int
     classes: tuple[str, ...]
@@ -74,19 +75,20 @@ def city_document_parse(raw: bytes) -> CityDocument:
         raise RowError("invalid_json", f"not a JSON document: {exc}") from None
     if not isinstance(body, dict):
         raise RowError("invalid_json", "a city document is one JSON object")
-    for name in ("city", "timezone", "nodes", "edges", "classes"):
+    for name in ("city", "nodes", "edges", "classes"):
         if body.get(name) is None:
             raise RowError("missing_field", f"a city document needs `{name}`")
     dataset = body.pop("dataset", None)
     if dataset is not None and not dataset_is_valid(dataset):
         raise RowError("bad_dataset", f"dataset {dataset!r} is not {DATASET_GRAMMAR}")
-    city, timezone, classes = body["city"], body["timezone"], body["classes"]
+    city, timezone, classes = body["city"], body.get("timezone"), body["classes"]
     if not short_name_is_valid(city):
         raise RowError("bad_city", f"city {city!r} is not a short name {SHORT_NAME_GRAMMAR}")
-    try:
-        zoneinfo.ZoneInfo(timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
-        raise RowError("bad_value", f"timezone {timezone!r} is not an IANA time zone name") from None
+    if timezone is not None:
+        try:
+            zoneinfo.ZoneInfo(timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
+            raise RowError("bad_value", f"timezone {timezone!r} is not an IANA time zone name") from None
     if not (isinstance(classes, list) and all(isinstance(c, str) and c for c in classes)):
         raise RowError("bad_value", "classes must be a list of road class names")
     if len(set(classes)) != len(classes):

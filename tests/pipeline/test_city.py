@@ -47,6 +47,13 @@ def test_a_json_file_is_a_city_document_by_content(tmp_path: Path) -> None:
     assert format_detect(lines, "city") == "city"
 
 
+def test_the_time_zone_is_optional_and_other_keys_are_kept() -> None:
+    doc = city(timezone=None, bounds={"south": 31.2, "west": 121.4, "north": 31.22, "east": 121.41})
+    parsed = city_document_parse(orjson.dumps(doc))
+    assert parsed.timezone is None
+    assert orjson.loads(parsed.canonical)["bounds"] == doc["bounds"]
+
+
 def test_the_canonical_form_sorts_keys_and_drops_the_dataset() -> None:
     one = city_document_parse(orjson.dumps(city(dataset="demo")))
     two = city_document_parse(orjson.dumps(dict(reversed(list(city().items())))))
@@ -71,7 +78,8 @@ def test_the_canonical_form_sorts_keys_and_drops_the_dataset() -> None:
         (city(edges=[[0, 3, "primary"]]), "bad_value", "node 3"),
         (city(edges=[[0, 1, "motorway"]]), "bad_value", "class 'motorway'"),
         (city(classes=["a", "a"]), "bad_value", "repeat"),
-        (city(timezone=None), "missing_field", "timezone"),
+        (city(nodes=None), "missing_field", "nodes"),
+        (city(timezone=""), "bad_value", "IANA"),
         (city(dataset="../x"), "bad_dataset", "dataset"),
         ([1, 2], "invalid_json", "one JSON object"),
     ],

@@ -1,13 +1,14 @@
 """Playback scopes through the configured track store: what a manifest, a fetch and a seek are built from."""
 
 import numpy as np
+import orjson
 import pytest
 
 from playback import selectors
 from playback.reconstruction.anomalies import FLAG_JUMP
 from playback.scopes import EntityScope, JobScope, ScopeNotFound, ScopeTooManyPoints
 from storage.records import PointBatch
-from tests.playback.scenario import DATASET, JOB, MIN, PICKUP, T0, scenario_write
+from tests.playback.scenario import DATASET, JOB, MIN, PICKUP, ROADS, T0, scenario_write
 
 
 @pytest.fixture
@@ -199,3 +200,11 @@ def test_without_a_city_document_the_time_zone_is_utc(configured_track_store):
     opened = job_scope()
     assert (opened.city.name, opened.city.timezone, opened.city.has_roads) == ("riverside", "UTC", False)
     assert selectors.city_document(dataset=DATASET) is None
+
+
+def test_a_city_document_without_a_time_zone_still_gives_roads_and_utc(configured_track_store):
+    scenario_write(configured_track_store, roads=False)
+    document = orjson.dumps({k: v for k, v in ROADS.items() if k != "timezone"}, option=orjson.OPT_SORT_KEYS)
+    configured_track_store.city_put(dataset=DATASET, document=document)
+    opened = job_scope()
+    assert (opened.city.name, opened.city.timezone, opened.city.has_roads) == ("riverside", "UTC", True)
