@@ -48,7 +48,7 @@ from benchmarks.workload import T0, tracks_stored  # noqa: E402
 from playback import selectors, wire  # noqa: E402
 from playback.scopes import EntityScope, ScopeOpened, ScopePoints  # noqa: E402
 from storage.connections import track_stores  # noqa: E402
-from storage.records import PointBatch  # noqa: E402
+from storage.tracks import PointBatch  # noqa: E402
 
 DATASET = "bench"
 HOUR_MS = 3_600_000

@@ -76,9 +76,9 @@ def statistic(row: dict[str, Any], spec: dict[str, Any]) -> Any:
     return base(row["main_sum"], row["main_sum_squares"])
 
 
-def tests_once(metrics: list[dict[str, Any]]) -> float:
-    """The same statistics as our scorecard: both scales, both engines, guardrails, SRM."""
-    start = time.perf_counter()
+def tests_once(metrics: list[dict[str, Any]]) -> tuple[float, float]:
+    """Our scorecard's statistics: both scales, both engines, guardrails, SRM (wall and CPU seconds)."""
+    start, cpu = time.perf_counter(), time.process_time()
     for metric in metrics:
         spec, rows = metric["spec"], metric["rows"]
         inverse = spec.get("direction") == "decrease"
@@ -104,7 +104,7 @@ def tests_once(metrics: list[dict[str, Any]]) -> float:
                 else:
                     test = OneSidedTreatmentGreaterTTest(a, b, FrequentistConfig(test_value=-margin))
                 test.compute_result()
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
 def growthbook_rows(metric: dict[str, Any]) -> list[dict[str, Any]]:
@@ -137,7 +137,7 @@ def metric_settings(spec: dict[str, Any]) -> MetricSettingsForStatsEngine:
     )
 
 
-def pipeline_once(metrics: list[dict[str, Any]]) -> float:
+def pipeline_once(metrics: list[dict[str, Any]]) -> tuple[float, float]:
     """GrowthBook's own path from query rows: pandas frames, four analyses (2 engines × 2 scales) a metric."""
     prepared = []
     for metric in metrics:
@@ -155,21 +155,28 @@ def pipeline_once(metrics: list[dict[str, Any]]) -> float:
             for difference in ("absolute", "relative")
         ]
         prepared.append((growthbook_rows(metric), metric_settings(metric["spec"]), analyses))
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for rows, settings, analyses in prepared:
         process_single_metric(rows=rows, metric=settings, analyses=analyses)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
+
+
+def summary(name: str, runs: list[tuple[float, float]]) -> dict[str, float]:
+    walls = [wall for wall, _ in runs]
+    return {
+        f"{name}_ms": 1000 * statistics.median(walls),
+        f"{name}_min_ms": 1000 * min(walls),
+        f"{name}_cpu_ms": 1000 * statistics.median([cpu for _, cpu in runs]),
+    }
 
 
 def main() -> None:
     metrics = json.loads(Path(sys.argv[1]).read_text())
     repeats = int(sys.argv[2])
     tests_once(metrics[:1])  # warm imports and scipy's distribution objects
-    tests = [tests_once(metrics) for _ in range(repeats)]
-    out = {"tests_ms": 1000 * statistics.median(tests), "tests_min_ms": 1000 * min(tests)}
+    out = summary("tests", [tests_once(metrics) for _ in range(repeats)])
     if sys.argv[3] == "pipeline":
-        pipeline = [pipeline_once(metrics) for _ in range(repeats)]
-        out.update(pipeline_ms=1000 * statistics.median(pipeline), pipeline_min_ms=1000 * min(pipeline))
+        out.update(summary("pipeline", [pipeline_once(metrics) for _ in range(repeats)]))
     print(json.dumps(out))
 
 

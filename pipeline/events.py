@@ -29,7 +29,7 @@ from pipeline.contract import (
     check_ts,
 )
 from storage.grammar import id_is_valid, switchback_cell_is_valid
-from storage.records import StoredEvent
+from storage.tracks.types import StoredEvent
 
 JOB_KINDS = frozenset({"delivery", "ride", "rebalance"})
 ENTITY_STATES = frozenset({"online", "offline", "idle", "busy"})

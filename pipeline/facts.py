@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from pipeline.events import JOB_EVENT_TYPES
 from pipeline.gps import GpsChunk
-from storage.records import Int64Array, StoredEvent
+from storage.tracks.types import Int64Array, StoredEvent
 from storage.warehouse.schema import TABLE_SCHEMAS
 
 

@@ -31,7 +31,7 @@ from pipeline.contract import (
     rfc3339_to_ms,
 )
 from storage.grammar import dataset_is_valid, id_is_valid, short_name_is_valid
-from storage.records import BoolArray, FloatArray, Int32Array, Int64Array, PointBatch
+from storage.tracks.types import BoolArray, FloatArray, Int32Array, Int64Array, PointBatch
 
 #: Optional measurement columns and their allowed range.
 _MEASURES: tuple[tuple[str, float, float], ...] = (

@@ -50,7 +50,7 @@ from pipeline.readers import (
     progress_size,
 )
 from storage.grammar import dataset_problem, switchback_cell_is_valid
-from storage.records import Int64Array, StoredEvent
+from storage.tracks.types import Int64Array, StoredEvent
 from storage.warehouse.base import WarehouseError
 from storage.warehouse.parquet import CompactSummary, Partition, partition_compact, write_fact_table
 from storage.warehouse.schema import TABLES

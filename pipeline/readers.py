@@ -32,7 +32,7 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from pipeline.contract import Reject
-from storage.records import Int64Array
+from storage.tracks.types import Int64Array
 
 Format = Literal["jsonl", "csv", "parquet", "city"]
 FORMATS: tuple[str, ...] = ("auto", "jsonl", "csv", "parquet", "city")

@@ -35,8 +35,7 @@ from playback.scopes import (
     ScopeState,
     ScopeTooManyPoints,
 )
-from storage.records import StoredEvent
-from storage.tracks import EntityTrack
+from storage.tracks.types import EntityTrack, StoredEvent
 
 #: The manifest lists at most this many anomalies (the earliest).
 MANIFEST_ANOMALIES = 500

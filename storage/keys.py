@@ -10,11 +10,17 @@ leading id, so writes spread across HBase regions while one id's rows stay in on
     job         salt(dataset, job)    | ds | job | ts u64 | event id               -> event or round marker
     round       salt(dataset, round)  | ds | round                                -> dispatch_round event
     entity_job  salt(dataset, entity) | ds | entity | ts u64 | job | role u8      -> b""
-    meta        b"layout" -> layout JSON; b"dataset:" + ds -> dataset counters JSON
-                b"city:" + ds -> the dataset's city document (road graph), zstd-compressed JSON
+    meta        b"layout"                                   -> layout JSON, with its version
+                b"count:" dataset b":" counter              -> i64 counter ("points", "events")
+                b"count:" dataset b":" counter b":v1"       -> i64 count carried over from layout version 1
+                b"city:" dataset                            -> the dataset's city document, zstd(JSON)
 
 `ds` is the length-prefixed dataset name; `part` is a checksum of the block, so a rewrite of the same
-points lands on the same key while a late write for the same bucket adds a second part beside it.
+points lands on the same key while a late write for the same bucket adds a second part beside it. The
+`meta` table is small and unsalted; its keys carry the plain dataset name (names never hold a ":").
+
+The space grid of the cell table: row = (lat_e7 + 90°) // cell_e7 and col = (lon_e7 + 180°) // cell_e7
+(positions in 1e-7 degree), so rows and columns are never negative and count from the south-west corner.
 """
 
 from __future__ import annotations
@@ -23,11 +29,21 @@ import functools
 import struct
 import zlib
 from dataclasses import dataclass
+from typing import Any, overload
+
+import numpy as np
+import numpy.typing as npt
 
 from storage.grammar import MAX_ID_BYTES, dataset_problem
 
 U32 = struct.Struct(">I")
 U64 = struct.Struct(">Q")
+LAT_OFFSET_E7 = 900_000_000
+LON_OFFSET_E7 = 1_800_000_000
+
+LAYOUT_KEY = b"layout"
+COUNTER_PREFIX = b"count:"
+CITY_PREFIX = b"city:"
 
 ROLE_OFFERED = 1
 ROLE_ASSIGNED = 2
@@ -98,6 +114,29 @@ def track_key(prefix: bytes, bucket_start: int, part: int) -> bytes:
     return prefix + U64.pack(bucket_start) + U32.pack(part)
 
 
+@overload
+def cell_row(layout: Layout, lat_e7: int) -> int: ...
+@overload
+def cell_row(layout: Layout, lat_e7: npt.NDArray[np.integer[Any]]) -> npt.NDArray[np.int64]: ...
+def cell_row(layout: Layout, lat_e7: int | npt.NDArray[np.integer[Any]]) -> int | npt.NDArray[np.int64]:
+    """The cell-grid row of a latitude (or of each one) in 1e-7 degree."""
+    if isinstance(lat_e7, int):
+        return (lat_e7 + LAT_OFFSET_E7) // layout.cell_e7
+    return (lat_e7.astype(np.int64) + LAT_OFFSET_E7) // layout.cell_e7
+
+
+@overload
+def cell_col(layout: Layout, lon_e7: int) -> int: ...
+@overload
+def cell_col(layout: Layout, lon_e7: npt.NDArray[np.integer[Any]]) -> npt.NDArray[np.int64]: ...
+def cell_col(layout: Layout, lon_e7: int | npt.NDArray[np.integer[Any]]) -> int | npt.NDArray[np.int64]:
+    """The cell-grid column of a longitude (or of each one) in 1e-7 degree."""
+    if isinstance(lon_e7, int):
+        return (lon_e7 + LON_OFFSET_E7) // layout.cell_e7
+    # int64 first: 180° + 180° in 1e-7 degree does not fit in int32.
+    return (lon_e7.astype(np.int64) + LON_OFFSET_E7) // layout.cell_e7
+
+
 def cell_row_prefix(layout: Layout, dataset: str, bucket_start: int, row: int) -> bytes:
     """Prefix of the cell keys of one bucket and grid row; columns follow in order."""
     ds = dataset_prefix(dataset)
@@ -116,6 +155,18 @@ def id_key(layout: Layout, dataset: str, value: str) -> bytes:
     return salt_of(layout, ds, ident) + ds + ident
 
 
+def counter_key(dataset: str, counter: str) -> bytes:
+    """Key of one of a dataset's counters in the meta table."""
+    dataset_prefix(dataset)
+    return COUNTER_PREFIX + dataset.encode() + b":" + counter.encode()
+
+
+def city_key(dataset: str) -> bytes:
+    """Key of a dataset's city document in the meta table."""
+    dataset_prefix(dataset)
+    return CITY_PREFIX + dataset.encode()
+
+
 def job_event_key(layout: Layout, dataset: str, job: str, ts: int, event_id: str) -> bytes:
     """Key of one event (or round marker) in a job's time-ordered row range."""
     return b"".join((id_key(layout, dataset, job), U64.pack(ts), lp(event_id)))
@@ -124,8 +175,3 @@ def job_event_key(layout: Layout, dataset: str, job: str, ts: int, event_id: str
 def entity_job_key(layout: Layout, dataset: str, entity: str, ts: int, job: str, role: int) -> bytes:
     """Key of the marker saying `entity` touched `job` at `ts` in `role`."""
     return b"".join((id_key(layout, dataset, entity), U64.pack(ts), lp(job), _LENGTH_BYTES[role]))
-
-
-def bucket_of(ts: int, bucket_ms: int) -> int:
-    """The start of the bucket holding `ts`."""
-    return ts - ts % bucket_ms

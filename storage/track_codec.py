@@ -51,9 +51,11 @@ HEADING_STEP = 0.01  # degrees
 ACCURACY_STEP = 0.1  # metres
 ZSTD_LEVEL = 3
 
+# The array types of the whole track store (storage.tracks.types re-exports them for the layers above).
 Int64Array = npt.NDArray[np.int64]
 Int32Array = npt.NDArray[np.int32]
 FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 
 _compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL, write_checksum=True)
 _decompressor = zstandard.ZstdDecompressor()
@@ -198,7 +200,7 @@ def blocks_encode(
         exception_at = (column * (ends - starts)[block_of] + row - starts[block_of]).astype("<u4")
         exception_value = deltas[column, row].astype("<i4")
         cuts = np.searchsorted(row, bounds)
-    optional: list[tuple[int, npt.NDArray[np.uint16], npt.NDArray[np.bool_]]] = []
+    optional: list[tuple[int, npt.NDArray[np.uint16], BoolArray]] = []
     for flag, values, step, top in (
         (FLAG_SPEED, speed_mps, SPEED_STEP, 655.0),
         (FLAG_HEADING, heading_deg, HEADING_STEP, 359.99),

@@ -37,8 +37,9 @@ from experiments.stats.results import (
     Posterior,
     VariantResult,
 )
+from experiments.stats.routes import Design
 from experiments.stats.schedule import ScheduleBalance, schedule_balance_check
-from experiments.stats.scorecard import Design, MetricInput, Scorecard, metric_analyse, scorecard_compute
+from experiments.stats.scorecard import MetricInput, Scorecard, metric_analyse, scorecard_compute
 from experiments.stats.srm import SrmResult, srm_check
 from experiments.stats.switchback import ClusterSummary, SwitchbackResult, switchback_analyse
 

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from storage.keys import ROLE_ASSIGNED, ROLE_EVENT, ROLE_EXCLUDED, ROLE_OFFERED
-from storage.records import StoredEvent
-from storage.tracks import EntityTrack, JobLink
+from storage.tracks.types import EntityTrack, JobLink, StoredEvent
 
 Role = Literal["offered", "assigned", "excluded", "named"]
 ROLE_NAMES: dict[int, Role] = {

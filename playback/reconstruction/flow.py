@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from playback.reconstruction.rounds import RoundView, round_view
-from storage.records import StoredEvent
+from storage.tracks.types import StoredEvent
 
 #: Events that make an entity one the job was assigned to (it held the job at some point).
 HOLDING_EVENTS = frozenset(

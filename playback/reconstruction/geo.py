@@ -7,7 +7,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from storage.tracks import EntityTrack
+from storage.tracks.types import EntityTrack
 
 FloatArray = npt.NDArray[np.float64]
 

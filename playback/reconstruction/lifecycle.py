@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from playback.reconstruction.rounds import RoundView
-from storage.records import StoredEvent
+from storage.tracks.types import StoredEvent
 
 Outcome = Literal["pending", "accepted", "rejected", "cancelled", "delivered"]
 JobState = Literal["waiting", "assigned", "accepted", "at_pickup", "picked_up", "delivered", "cancelled"]

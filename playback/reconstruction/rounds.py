@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from playback.reconstruction.geo import metres_between, position_at
-from storage.records import StoredEvent
-from storage.tracks import EntityTrack
+from storage.tracks.types import EntityTrack, StoredEvent
 
 Decision = Literal["assigned", "postponed", "none"]
 

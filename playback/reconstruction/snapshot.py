@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from playback.reconstruction.lifecycle import TERMINAL_STATES, JobState, Lifecycle
-from storage.tracks import EntityTrack
+from storage.tracks.types import EntityTrack
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,13 @@ this (key layout, block codec, track operations) is shared, so LMDB and HBase st
 
 from __future__ import annotations
 
+import struct
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 
 TABLES: tuple[str, ...] = ("meta", "track", "cell", "event", "job", "round", "entity_job")
+#: A counter's value: a signed 64-bit big-endian integer, the format HBase's atomic increment keeps.
+COUNTER = struct.Struct(">q")
 
 
 class TrackStoreError(RuntimeError):
@@ -19,11 +22,16 @@ class TrackStoreError(RuntimeError):
 class SortedKV(ABC):
     """Byte-ordered tables of byte keys to byte values.
 
-    Backends implement the five primitives; the bulk helpers have defaults built on them.
+    Backends implement the six primitives; the bulk helpers have defaults built on them.
     """
 
     #: Short engine name shown on pages and in benchmark output ("lmdb", "hbase").
     engine: str = ""
+
+    @property
+    def location(self) -> str:
+        """Where the store lives, as a TRACK_STORE-style URL (for messages)."""
+        return f"{self.engine}://"
 
     @abstractmethod
     def put_many(self, table: str, items: Iterable[tuple[bytes, bytes]]) -> int:
@@ -47,6 +55,14 @@ class SortedKV(ABC):
         """Delete the keys; returns how many were given."""
 
     @abstractmethod
+    def increment(self, table: str, key: bytes, amount: int) -> int:
+        """Add `amount` to the counter at `key` in one atomic step and return the new value.
+
+        A counter is a COUNTER (8 bytes); an absent key counts as 0. Increments from any number of threads
+        and processes are all applied. A value of another width raises TrackStoreError.
+        """
+
+    @abstractmethod
     def close(self) -> None:
         """Release connections and handles; the store may be reopened by building it again."""
 
@@ -66,11 +82,13 @@ class SortedKV(ABC):
         """The results of several range scans, one list per range (backends may batch them)."""
         return [list(self.scan(table, start, stop)) for start, stop in ranges]
 
-    def clear(self) -> None:
-        """Delete every key of every table (tests and `--replace` loads)."""
-        for table in TABLES:
-            keys = [k for k, _ in self.scan(table, b"", None, keys_only=True)]
-            self.delete_many(table, keys)
+
+def counter_value(value: bytes) -> int:
+    """The number a counter's stored bytes hold."""
+    if len(value) != COUNTER.size:
+        raise TrackStoreError(f"a counter is {COUNTER.size} bytes wide, not {len(value)}")
+    count: int = COUNTER.unpack(value)[0]
+    return count
 
 
 def prefix_end(prefix: bytes) -> bytes | None:

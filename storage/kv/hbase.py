@@ -3,8 +3,9 @@
 Row layout: every SortedKV table is the HBase table `<prefix>_<table>` (happybase's table prefix with the
 "_" separator, because `<prefix>:<table>` would be an HBase namespace). Each key is one HBase row; its value
 is the single cell `d:v` (column family `d`, one version). Keys and values are exactly the bytes the shared
-key layout and block codec produce, so LMDB and HBase hold the same bytes. The first key byte is the salt;
-`<prefix>_meta` row `layout:salts` records the salt count (ASCII decimal) the tables were created with.
+key layout and block codec produce, so LMDB and HBase hold the same bytes. The first key byte is the salt
+(the salt count is recorded once, in the track store's layout row of `<prefix>_meta`). A counter is a `d:v`
+cell holding an 8-byte big-endian long, which `increment` adds to with HBase's atomicIncrement.
 
 Salted tables are pre-split by salt (one region per salt value); Thrift 1 cannot pass split keys, so
 `manage.py hbase_create_tables --print-shell` prints the `hbase shell` script that does it. See docs/hbase.md.
@@ -12,7 +13,8 @@ Salted tables are pre-split by salt (one region per salt value); Thrift 1 cannot
 Reads: a range is read in pages of `batch_size` rows; each page is one short-lived scanner (open, one
 `scannerGetList`, close) under one pooled connection, so no scanner or connection is held while the caller
 consumes rows, an early stop leaves nothing open, and a range shorter than a page costs one scanner.
-A call that meets a dropped Thrift connection is retried once on a fresh connection pool.
+A call that meets a dropped Thrift connection is retried once on a fresh connection pool; an increment only
+when the connection failed before it was sent (it is not idempotent).
 """
 
 from __future__ import annotations
@@ -38,7 +40,6 @@ T = TypeVar("T")
 
 FAMILY = b"d"
 COLUMN = b"d:v"
-SALTS_KEY = b"layout:salts"
 #: Bytes of keys and values per mutateRows call: the gateway's framed transport refuses frames over
 #: `hbase.regionserver.thrift.framed.max_frame_size_in_mb` (2 MB by default), and track blocks are large.
 WRITE_BATCH_BYTES = 1 << 20
@@ -125,8 +126,6 @@ class HBaseStore(SortedKV):
         self.timeout_ms = timeout_ms
         self._pool: happybase.ConnectionPool | None = None
         self._pool_lock = threading.Lock()
-        self._layout_checked = False
-        self._layout_lock = threading.Lock()
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> HBaseStore:
@@ -178,7 +177,7 @@ class HBaseStore(SortedKV):
                     batch.put(key, {COLUMN: value})
                 batch.send()
 
-            self._call(f"write to {self.table_name(table)}", send)
+            self._attempt(f"write to {self.table_name(table)}", send)
             written += len(chunk)
         return written
 
@@ -193,7 +192,7 @@ class HBaseStore(SortedKV):
                 rows: list[tuple[bytes, Any]] = connection.table(table).rows(chunk, columns=[COLUMN])
                 return rows
 
-            for key, cells in self._call(f"read {self.table_name(table)}", read):
+            for key, cells in self._attempt(f"read {self.table_name(table)}", read):
                 found[key] = cells[COLUMN]
         return [found.get(key) for key in keys]
 
@@ -213,7 +212,7 @@ class HBaseStore(SortedKV):
             def read(connection: happybase.Connection, cursor: bytes = cursor) -> list[tuple[bytes, bytes]]:
                 return self._read_page(connection, table, cursor, stop)
 
-            page = self._call(f"scan {self.table_name(table)}", read)
+            page = self._attempt(f"scan {self.table_name(table)}", read)
             for key, value in page:
                 yield key, (b"" if keys_only else value)
             if len(page) < self.batch_size:
@@ -249,17 +248,19 @@ class HBaseStore(SortedKV):
                     batch.delete(key, columns=[COLUMN])
                 batch.send()
 
-            self._call(f"delete from {self.table_name(table)}", send)
+            self._attempt(f"delete from {self.table_name(table)}", send)
             given += len(chunk)
         return given
 
-    def clear(self) -> None:
-        """Delete every key of every table except the recorded salt count (a property of the tables)."""
-        # Skipping the salt record, rather than deleting and rewriting it, matters on HBase: a put in the
-        # same millisecond as a delete of its cell is hidden by the delete marker.
-        for table in TABLES:
-            keys = [k for k, _ in self.scan(table, b"", None, keys_only=True)]
-            self.delete_many(table, [k for k in keys if not (table == "meta" and k == SALTS_KEY)])
+    def increment(self, table: str, key: bytes, amount: int) -> int:
+        """Add to the counter at `key` with HBase's atomicIncrement (happybase `Table.counter_inc`)."""
+        self._check_table(table)
+
+        def send(connection: happybase.Connection) -> int:
+            total: int = connection.table(table).counter_inc(key, COLUMN, amount)
+            return total
+
+        return self._attempt(f"increment a counter in {self.table_name(table)}", send, repeatable=False)
 
     def close(self) -> None:
         """Close the pooled connections; the next call opens a new pool."""
@@ -271,10 +272,7 @@ class HBaseStore(SortedKV):
     # -- table administration ------------------------------------------------------------------------
 
     def create_tables(self) -> list[HBaseTable]:
-        """Create every missing table (family `d`, one version) and record the salt count in meta.
-
-        Existing tables are left as they are; a different recorded salt count raises TrackStoreError.
-        """
+        """Create every missing table (family `d`, one version); existing tables are left as they are."""
 
         def create(connection: happybase.Connection) -> list[HBaseTable]:
             existing = {name.decode() for name in connection.tables()}
@@ -285,10 +283,7 @@ class HBaseStore(SortedKV):
                 result.append(HBaseTable(name=self.table_name(table), created=table not in existing))
             return result
 
-        tables = self._attempt("create tables", create)
-        self._layout_checked = False
-        self._check_layout()
-        return tables
+        return self._attempt("create tables", create)
 
     # -- connections ---------------------------------------------------------------------------------
 
@@ -297,53 +292,37 @@ class HBaseStore(SortedKV):
             # A programming error, not a store failure: the same ValueError as the LMDB backend.
             raise ValueError(f"unknown table {table!r}; tables: {', '.join(TABLES)}")
 
-    def _call(self, what: str, operation: Callable[[happybase.Connection], T]) -> T:
-        """Run `operation` on a pooled connection once the store's layout is known to match the settings."""
-        self._check_layout()
-        return self._attempt(what, operation)
+    def _attempt(
+        self, what: str, operation: Callable[[happybase.Connection], T], *, repeatable: bool = True
+    ) -> T:
+        """Run `operation`, retrying once on a fresh pool when the Thrift connection fails.
 
-    def _check_layout(self) -> None:
-        """Record the salt count on first use, or refuse a store created with a different one."""
-        if self._layout_checked:
-            return
-        with self._layout_lock:
-            if self._layout_checked:
-                return
-            meta = self.table_name("meta")
-
-            def read(connection: happybase.Connection) -> bytes | None:
-                cells: dict[bytes, bytes] = connection.table("meta").row(SALTS_KEY, columns=[COLUMN])
-                return cells.get(COLUMN)
-
-            recorded = self._attempt(f"read the salt count from {meta}", read)
-            if recorded is None:
-
-                def record(connection: happybase.Connection) -> None:
-                    connection.table("meta").put(SALTS_KEY, {COLUMN: str(self.salts).encode()})
-
-                self._attempt(f"record the salt count in {meta}", record)
-            elif recorded != str(self.salts).encode():
-                raise TrackStoreError(
-                    f"HBase tables at {self.location} were created with salts="
-                    f"{recorded.decode(errors='replace')} but TRACK_STORE says salts={self.salts}; "
-                    f"set salts={recorded.decode(errors='replace')} in TRACK_STORE (keys written with "
-                    "another salt count would not be found)"
-                )
-            self._layout_checked = True
-
-    def _attempt(self, what: str, operation: Callable[[happybase.Connection], T]) -> T:
-        """Run `operation`, retrying once on a fresh pool when the Thrift connection fails."""
+        An operation that must not run twice (`repeatable=False`, an increment) is retried only when the
+        connection failed before it was sent: a cheap read on the same connection proves it alive first,
+        and a failure after that is reported rather than retried, since HBase may have applied it.
+        """
         failure: BaseException | None = None
         for _ in range(2):
             pool = None
+            sent = False
             try:
                 pool = self._connection_pool()
                 with pool.connection(timeout=self.timeout_ms / 1000) as connection:
+                    if not repeatable:
+                        connection.table("meta").row(b"\x00", columns=[COLUMN])
+                    sent = True
                     return operation(connection)
             except _CONNECTION_ERRORS as exc:
                 # Every pooled connection may be stale (a restarted gateway drops them all), so the retry
                 # and later calls start from a new pool rather than from a sibling of the broken connection.
                 self._discard_pool(pool)
+                if sent and not repeatable:
+                    raise TrackStoreError(
+                        f"the connection to the HBase Thrift server at {self.host}:{self.port} failed "
+                        f"({_exception_text(exc)}) while trying to {what}; HBase may or may not have "
+                        "applied it, so it was not repeated (a dataset count may be off by one write); "
+                        f"check TRACK_STORE (now {self.location})"
+                    ) from exc
                 failure = exc
             except happybase.NoConnectionsAvailable:
                 raise TrackStoreError(
@@ -439,8 +418,8 @@ def _close_idle_connections(pool: happybase.ConnectionPool) -> None:
             connection.close()
 
 
-def hbase_shell_script(*, prefix: str, salts: int) -> str:
-    """The `hbase shell` script that creates every table, pre-split by salt, and records the salt count."""
+def hbase_shell_script(*, prefix: str, salts: int, meta_rows: Sequence[tuple[bytes, bytes]] = ()) -> str:
+    """The `hbase shell` script that creates every table, pre-split by salt, then puts `meta_rows` in meta."""
 
     def name(table: str) -> str:
         return f"{prefix}_{table}" if prefix else table
@@ -460,5 +439,20 @@ def hbase_shell_script(*, prefix: str, salts: int) -> str:
             lines.append(f"create '{name(table)}', {family}, SPLITS => [{splits}]")
         else:
             lines.append(f"create '{name(table)}', {family}")
-    lines.append(f"put '{name('meta')}', '{SALTS_KEY.decode()}', '{COLUMN.decode()}', '{salts}'")
+    for key, value in meta_rows:
+        lines.append(f"put '{name('meta')}', {_ruby_bytes(key)}, '{COLUMN.decode()}', {_ruby_bytes(value)}")
     return "\n".join(lines) + "\n"
+
+
+def _ruby_bytes(raw: bytes) -> str:
+    """`raw` as a double-quoted Ruby string literal (what the hbase shell reads)."""
+    out = []
+    for byte in raw:
+        char = chr(byte)
+        if char in '"\\#':
+            out.append("\\" + char)
+        elif 0x20 <= byte < 0x7F:
+            out.append(char)
+        else:
+            out.append(f"\\x{byte:02x}")
+    return '"' + "".join(out) + '"'

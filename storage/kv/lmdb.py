@@ -1,12 +1,19 @@
 """The embedded track store: one LMDB environment (a directory), one named database per table.
 
-Keys and values are exactly those of storage.keys and storage.track_codec; LMDB keeps each named
-database in byte order, so a range scan is a cursor walk. One environment is opened per directory per
-process (LMDB forbids opening the same environment twice in a process) and shared by every thread.
+Layout: the directory holds `data.mdb` and `lock.mdb`; inside, the named databases `meta`, `track`, `cell`,
+`event`, `job`, `round` and `entity_job` (storage.kv.base.TABLES) each map a key to its value exactly as
+storage.keys and storage.track_codec produce them, with no prefix or envelope, so the bytes are those the
+HBase backend stores. A counter is an 8-byte big-endian value, added to inside one write transaction.
+
+LMDB keeps each named database in byte order, so a range scan is a cursor walk. One environment is opened
+per directory per process (LMDB forbids opening the same environment twice in a process) and shared by
+every thread; any number of processes may open it, and LMDB runs one write transaction at a time across
+all of them.
 """
 
 from __future__ import annotations
 
+import struct
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -14,7 +21,7 @@ from typing import Any
 
 import lmdb
 
-from storage.kv.base import TABLES, SortedKV, TrackStoreError
+from storage.kv.base import COUNTER, TABLES, SortedKV, TrackStoreError, counter_value
 
 # Open environments by directory, with how many store objects use each: the last close() closes it.
 _environments: dict[Path, tuple[lmdb.Environment, int]] = {}
@@ -70,6 +77,11 @@ class LMDBStore(SortedKV):
                 f"the LMDB track store at {self.path} is corrupt or from another program: {exc}. "
                 "Check TRACK_STORE."
             ) from None
+
+    @property
+    def location(self) -> str:
+        """The store's directory as a TRACK_STORE URL."""
+        return f"lmdb://{self.path.resolve()}"
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> LMDBStore:
@@ -147,6 +159,27 @@ class LMDBStore(SortedKV):
                 results.append(found)
         return results
 
+    def increment(self, table: str, key: bytes, amount: int) -> int:
+        db = self._db(table)
+        try:
+            # One write transaction: LMDB runs one writer at a time across every process of the
+            # environment, so the read and the write of the counter cannot interleave with another's.
+            with self._env.begin(write=True, db=db) as txn:
+                stored = txn.get(key)
+                total = (0 if stored is None else counter_value(stored)) + amount
+                txn.put(key, COUNTER.pack(total))
+        except struct.error:
+            raise TrackStoreError(f"the counter {key!r} in {self.path} would overflow 64 bits") from None
+        except lmdb.MapFullError:
+            raise TrackStoreError(
+                f"the LMDB track store at {self.path} is full; raise LMDB_MAP_SIZE_GB"
+            ) from None
+        except lmdb.Error as exc:
+            raise TrackStoreError(
+                f"cannot write the LMDB track store at {self.path}: {exc}. Check TRACK_STORE."
+            ) from None
+        return total
+
     def delete_many(self, table: str, keys: Iterable[bytes]) -> int:
         count = 0
         with self._env.begin(write=True, db=self._db(table)) as txn:
@@ -154,11 +187,6 @@ class LMDBStore(SortedKV):
                 txn.delete(key)
                 count += 1
         return count
-
-    def clear(self) -> None:
-        with self._env.begin(write=True) as txn:
-            for db in self._dbs.values():
-                txn.drop(db, delete=False)
 
     def close(self) -> None:
         # The environment is shared by every store object of this directory in the process; the last

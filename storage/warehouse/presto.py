@@ -105,10 +105,6 @@ class _CoordinatorWarehouse(Warehouse):
         for table in TABLES:
             self.execute(partition_sync_sql(schema=self.schema, table=table, dialect=self.dialect))
 
-    def describe(self) -> str:
-        """`engine://user@host:port/catalog/schema`, for pages and messages."""
-        return f"{self.engine}://{self.user}@{self.host}:{self.port}/{self.catalog}/{self.schema}"
-
     # -- per engine ------------------------------------------------------------------------------------
 
     @abstractmethod

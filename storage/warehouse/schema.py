@@ -99,9 +99,6 @@ TABLE_IDENTITY: dict[str, tuple[str, ...]] = {
 #: Whitelist of fact table names: the only table identifiers any SQL text may be built from.
 TABLES: tuple[str, ...] = tuple(TABLE_SCHEMAS)
 
-#: Views derived in SQL from the fact tables (see storage/warehouse/sql/jobs_view.sql).
-VIEWS: tuple[str, ...] = ("jobs",)
-
 
 def column_sql_type(arrow_type: pa.DataType) -> str:
     """The SQL type of a fact-table file column; Presto, Trino and DuckDB share these names."""

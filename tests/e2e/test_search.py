@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from storage.connections import track_stores
-from storage.records import PointBatch, StoredEvent
+from storage.tracks import PointBatch, StoredEvent
 
 DATASET = "e2e-city"
 START = 1_773_489_600_000  # 2026-03-14T12:00:00Z

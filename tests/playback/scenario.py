@@ -13,8 +13,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from storage.records import PointBatch, StoredEvent
-from storage.tracks import TrackStore
+from storage.tracks import PointBatch, StoredEvent, TrackStore
 
 T0 = 1_700_000_000_000
 MIN = 60_000

@@ -7,7 +7,7 @@ import pytest
 from playback import selectors
 from playback.reconstruction.anomalies import FLAG_JUMP
 from playback.scopes import EntityScope, JobScope, ScopeNotFound, ScopeTooManyPoints
-from storage.records import PointBatch
+from storage.tracks import PointBatch
 from tests.playback.scenario import DATASET, JOB, MIN, PICKUP, ROADS, T0, scenario_write
 
 

@@ -3,8 +3,7 @@
 import numpy as np
 
 from playback import selectors
-from storage.records import PointBatch, StoredEvent
-from storage.tracks import Box
+from storage.tracks import Box, PointBatch, StoredEvent
 
 T0 = 1_700_000_000_000
 

@@ -63,6 +63,7 @@ TRANSPORT_FACTORIES = {"buffered": TBufferedTransportFactory, "framed": TFramedT
 PROTOCOL_FACTORIES = {"binary": TBinaryProtocolFactory, "compact": TCompactProtocolFactory}
 
 logger = logging.getLogger(__name__)
+LONG = struct.Struct(">q")  # Bytes.toBytes(long): how HBase stores a counter
 
 
 def _io_error(message: str) -> Exception:
@@ -307,21 +308,33 @@ class HBaseHandler:
             self._table(tableName).delete(row, column)
 
     def atomicIncrement(self, tableName: bytes, row: bytes, column: bytes, value: int) -> int:
+        """HBase's Table.incrementColumnValue: the cell holds the counter as an 8-byte big-endian long."""
         with self._lock:
             table = self._table(tableName)
+            if not row:
+                raise _illegal_argument("java.lang.IllegalArgumentException: Row length is 0")
             self._check_family(tableName, table, column)
             current = table.rows.get(row, {}).get(column)
+            now = int(time.time() * 1000)
             if current is None:
                 total = value
-            elif len(current[0]) != 8:
+            elif len(current[0]) != LONG.size:
                 raise _io_error(
-                    "org.apache.hadoop.hbase.DoNotRetryIOException: Attempted to increment field that isn't "
-                    "64 bits wide"
+                    "org.apache.hadoop.hbase.DoNotRetryIOException: Field is not a long, it's "
+                    f"{len(current[0])} bytes wide"
                 )
             else:
-                total = struct.unpack(">q", current[0])[0] + value
-            table.put(row, column, struct.pack(">q", total), int(time.time() * 1000))
+                total = LONG.unpack(current[0])[0] + value
+                # HBase stamps the new cell after the old one, so the increment is the newest version.
+                now = max(now, current[1] + 1)
+            # Java's long arithmetic wraps around on overflow.
+            total = (total + (1 << 63)) % (1 << 64) - (1 << 63)
+            table.put(row, column, LONG.pack(total), now)
+            self.after_increment()
             return total
+
+    def after_increment(self) -> None:
+        """Called once an increment is applied, before it is answered (tests replace it to fail there)."""
 
     # -- point reads ---------------------------------------------------------------------------------
 

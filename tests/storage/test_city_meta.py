@@ -4,8 +4,9 @@ import orjson
 import pytest
 import zstandard
 
+from storage.keys import city_key
 from storage.kv.base import SortedKV
-from storage.tracks import CITY_META, TrackStore
+from storage.tracks import TrackStore
 
 DOCUMENT = orjson.dumps(
     {
@@ -20,7 +21,7 @@ DOCUMENT = orjson.dumps(
 
 
 def stored_value(kv: SortedKV, dataset: str) -> bytes | None:
-    return kv.get("meta", CITY_META + bytes((len(dataset),)) + dataset.encode())
+    return kv.get("meta", city_key(dataset))
 
 
 def test_the_city_document_round_trips_zstd_compressed(track_store: TrackStore, kv: SortedKV):

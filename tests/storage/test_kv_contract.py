@@ -1,8 +1,11 @@
 """The SortedKV contract: every backend keeps byte order and range semantics exactly."""
 
+import struct
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
-from storage.kv.base import TABLES, prefix_end
+from storage.kv.base import TrackStoreError, counter_value, prefix_end
 
 
 def test_put_get_and_missing(kv):
@@ -56,19 +59,54 @@ def test_many_keys_cross_scanner_pages(kv):
     assert list(kv.scan("track", b"", None)) == items
 
 
-def test_delete_and_clear(kv):
-    kv.put_many("meta", [(b"a", b"1"), (b"b", b"2")])
-    kv.delete_many("meta", [b"a"])
-    assert kv.get_many("meta", [b"a", b"b"]) == [None, b"2"]
-    for table in TABLES:
-        kv.put_many(table, [(b"x", b"y")])
-    kv.clear()
-    assert all(kv.get(table, b"x") is None for table in TABLES)
+def test_delete(kv):
+    kv.put_many("round", [(b"a", b"1"), (b"b", b"2")])
+    assert kv.delete_many("round", [b"a", b"absent"]) == 2
+    assert kv.get_many("round", [b"a", b"b"]) == [None, b"2"]
+    assert [k for k, _ in kv.scan("round", b"", None)] == [b"b"]
+
+
+def test_increment_starts_from_zero_and_returns_the_new_value(kv):
+    assert kv.increment("meta", b"count:a", 5) == 5
+    assert kv.increment("meta", b"count:a", 1) == 6
+    assert kv.increment("meta", b"count:a", -8) == -2
+    assert kv.increment("meta", b"count:b", 0) == 0
+    assert kv.increment("meta", b"count:c", 1 << 40) == 1 << 40
+
+
+def test_a_counter_is_stored_as_eight_big_endian_bytes(kv):
+    kv.increment("meta", b"count:a", 258)
+    kv.put_many("meta", [(b"count:b", struct.pack(">q", 41))])
+    assert kv.get("meta", b"count:a") == b"\x00\x00\x00\x00\x00\x00\x01\x02"
+    assert kv.increment("meta", b"count:b", 1) == 42
+    assert [(k, counter_value(v)) for k, v in kv.scan_prefix("meta", b"count:")] == [
+        (b"count:a", 258),
+        (b"count:b", 42),
+    ]
+
+
+def test_incrementing_a_value_that_is_not_a_counter_is_refused(kv):
+    kv.put_many("meta", [(b"k", b"{}")])
+    with pytest.raises(TrackStoreError):
+        kv.increment("meta", b"k", 1)
+    assert kv.get("meta", b"k") == b"{}"
+
+
+def test_concurrent_increments_are_all_applied(kv):
+    def add(amount):
+        for _ in range(100):
+            kv.increment("meta", b"count:shared", amount)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(add, [1, 2, 3, 4]))
+    assert counter_value(kv.get("meta", b"count:shared")) == 100 * (1 + 2 + 3 + 4)
 
 
 def test_unknown_table_is_refused(kv):
     with pytest.raises((ValueError, KeyError)):
         kv.put_many("nope", [(b"a", b"b")])
+    with pytest.raises((ValueError, KeyError)):
+        kv.increment("nope", b"a", 1)
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,10 @@ import pytest
 from storage.keys import Layout
 from storage.kv.base import TrackStoreError
 from storage.kv.lmdb import LMDBStore
-from storage.records import PointBatch, StoredEvent
-from storage.track_codec import degrees_to_e7
-from storage.tracks import Box, TrackStore
+from storage.track_codec import block_header, degrees_to_e7
+from storage.tracks import Box, PointBatch, StoredEvent, TrackStore
+from storage.tracks.compaction import TouchedBuckets
+from storage.tracks.points import points_write
 
 T0 = 1_700_000_000_000
 
@@ -95,7 +96,7 @@ def test_late_and_out_of_order_data_merge_on_read(track_store, kv):
         == degrees_to_e7([r[2] for r in rows[:1500]] + [r[2] + 0.01 for r in rows[1500:1600]]).tolist()
     )
     parts_before = len(list(kv.scan("track", b"", None)))
-    assert track_store.compact(dataset="d", entity="courier:c7") >= 1
+    assert track_store.compact_touched() >= 1
     assert len(list(kv.scan("track", b"", None))) < parts_before
     again = track_store.entity_window(dataset="d", entity="courier:c7", start=T0, end=T0 + 10**9)
     assert again.ts.tolist() == got.ts.tolist()
@@ -280,3 +281,36 @@ def test_lmdb_stores_share_one_environment_until_the_last_closes(tmp_path):
     reopened = LMDBStore(path=tmp_path / "s")
     assert reopened.get("meta", b"k") == b"v"
     reopened.close()
+
+
+def test_two_writers_of_one_entity_at_once_leave_every_read_right(track_store, kv, tmp_path):
+    rows = walk("courier:c1", 900, seed=4)
+    track_store.points_write(dataset="d", batch=batch(rows[:600]))
+    # The other writer read the store before this one wrote: its dedupe found nothing, so it wrote every
+    # fix of its batch, the 300 both had included, as parts beside this writer's.
+    scratch = LMDBStore(path=tmp_path / "other-writer")
+    other = points_write(scratch, track_store.layout, dataset="d", batch=batch(rows[300:]))
+    scratch.close()
+    for table, items in other.rows.items():
+        kv.put_many(table, items)
+    assert other.result.stored == 600
+
+    def reads():
+        track = track_store.entity_window(dataset="d", entity="courier:c1", start=T0, end=T0 + 10**9)
+        box = track_store.box_window(dataset="d", box=Box(39.8, 116.3, 40, 116.5), start=T0, end=T0 + 900_000)
+        pairs = [(box.entities[e], int(t)) for e, t in zip(box.entity_index, box.ts, strict=True)]
+        return track.ts.tolist(), track.lat_e7.tolist(), sorted(pairs), box.blocks_read
+
+    ts, lat_e7, pairs, blocks = reads()
+    assert ts == [r[1] for r in rows]
+    assert lat_e7 == degrees_to_e7([r[2] for r in rows]).tolist()
+    assert pairs == [("courier:c1", r[1]) for r in rows]
+    # Compaction folds both writers' parts into one block per bucket and cell, each fix once.
+    touched = TouchedBuckets()
+    for table in ("track", "cell"):
+        touched.touch(table, list(kv.scan(table, b"", None)))
+    assert touched.compact(kv) > 0
+    assert reads()[:3] == (ts, lat_e7, pairs)
+    assert reads()[3] < blocks
+    cell_points = sum(block_header(v).n for _, v in kv.scan("cell", b"", None))
+    assert cell_points == len(rows)

@@ -7,8 +7,11 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from storage.connections import track_stores
+from storage.keys import LAYOUT_KEY, Layout
 from storage.kv.base import TrackStoreError
 from storage.kv.hbase import HBaseStore, hbase_shell_script
+from storage.tracks.layout import LAYOUT_VERSION, layout_record
 
 HBASE_BACKEND = "storage.kv.hbase.HBaseStore"
 
@@ -16,7 +19,7 @@ HBASE_BACKEND = "storage.kv.hbase.HBaseStore"
 class Command(BaseCommand):
     help = (
         "Create the track store's HBase tables (column family d, one version) through Thrift and record "
-        "the salt count, or with --print-shell print the `hbase shell` script that pre-splits them by salt."
+        "its layout, or with --print-shell print the `hbase shell` script that pre-splits them by salt."
     )
 
     # Table setup is run on a deployment before the site serves anything; URL and model checks add nothing.
@@ -31,19 +34,31 @@ class Command(BaseCommand):
         parser.add_argument("--alias", default="default", help="TRACK_STORES alias (default: default)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        store = self._configured_store(options["alias"])
+        alias = options["alias"]
+        store = self._configured_store(alias)
         if options["print_shell"]:
-            self.stdout.write(hbase_shell_script(prefix=store.prefix, salts=store.salts), ending="")
+            # A script for a new prefix: it records the layout a store of these settings starts with.
+            layout = [(LAYOUT_KEY, layout_record(Layout(salts=store.salts)))]
+            self.stdout.write(
+                hbase_shell_script(prefix=store.prefix, salts=store.salts, meta_rows=layout), ending=""
+            )
             return
         try:
             tables = store.create_tables()
+            # Opening the track store records its layout, migrates an older one, or refuses a mismatch.
+            track_store = track_stores[alias]
+            recorded = track_store.layout
+            track_store.close()
         except TrackStoreError as exc:
             raise CommandError(str(exc)) from None
         finally:
             store.close()
         for table in tables:
             self.stdout.write(f"{table.name}: {'created' if table.created else 'exists'}")
-        self.stdout.write(f"salt count {store.salts} recorded in {store.table_name('meta')}")
+        self.stdout.write(
+            f"layout version {LAYOUT_VERSION} with salt count {recorded.salts} recorded in "
+            f"{store.table_name('meta')}"
+        )
         if store.salts > 1 and any(t.created for t in tables):
             # Thrift 1's createTable takes no split keys, so these tables start as one region each.
             self.stdout.write(

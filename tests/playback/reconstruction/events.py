@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from storage.records import StoredEvent
+from storage.tracks import StoredEvent
 
 T0 = 1_700_000_000_000
 JOB = "order:o1"

@@ -9,8 +9,7 @@ from playback.reconstruction.lifecycle import job_lifecycle
 from playback.reconstruction.snapshot import Position, last_fix, open_jobs
 from playback.reconstruction.thinning import first_per_interval
 from storage.keys import ROLE_ASSIGNED, ROLE_EVENT, ROLE_EXCLUDED, ROLE_OFFERED
-from storage.records import StoredEvent
-from storage.tracks import EntityTrack, JobLink
+from storage.tracks import EntityTrack, JobLink, StoredEvent
 from tests.playback.reconstruction.events import JOB, T0, created, event
 
 C1 = "courier:c1"

@@ -5,13 +5,16 @@ from __future__ import annotations
 import socket
 import threading
 
+import orjson
 import pytest
 from django.test import override_settings
 
 from dashboard.config import parse_track_store
 from storage.connections import track_stores
+from storage.keys import Layout
 from storage.kv.base import TrackStoreError
 from storage.kv.hbase import HBaseStore
+from storage.tracks import TrackStore
 from tests.servers import hbase_thrift
 from tests.servers.hbase_thrift import HBaseTestServer, hbase_server
 
@@ -39,6 +42,30 @@ def test_a_dropped_connection_is_replaced_within_the_same_call(
     assert hbase_store.put_many("track", [(b"\x01b", b"after")]) == 1
     hbase_thrift_server.drop_connections()
     assert list(hbase_store.scan("track", b"", None)) == [(b"\x01a", b"before"), (b"\x01b", b"after")]
+
+
+def test_an_increment_on_a_dropped_connection_is_sent_once_on_a_fresh_one(
+    hbase_store: HBaseStore, hbase_thrift_server: HBaseTestServer
+) -> None:
+    assert hbase_store.increment("meta", b"count:n", 5) == 5
+
+    hbase_thrift_server.drop_connections()
+
+    assert hbase_store.increment("meta", b"count:n", 1) == 6
+    assert hbase_thrift_server.calls["atomicIncrement"] == 2
+
+
+def test_an_increment_whose_answer_is_lost_is_reported_not_repeated(
+    hbase_store: HBaseStore, hbase_thrift_server: HBaseTestServer
+) -> None:
+    hbase_thrift_server.handler.after_increment = hbase_thrift_server.drop_connections  # type: ignore[method-assign]
+
+    with pytest.raises(TrackStoreError, match="may or may not have applied it, so it was not repeated"):
+        hbase_store.increment("meta", b"count:n", 1)
+
+    hbase_thrift_server.handler.after_increment = lambda: None  # type: ignore[method-assign]
+    # HBase did apply it, once: the store did not send it a second time.
+    assert hbase_store.increment("meta", b"count:n", 0) == 1
 
 
 def test_a_scan_survives_a_drop_between_pages_without_repeating_or_skipping_rows(
@@ -95,7 +122,7 @@ def test_an_unreachable_port_names_the_setting_and_a_later_server_on_it_is_used(
 def test_missing_tables_point_to_hbase_create_tables(hbase_thrift_server: HBaseTestServer) -> None:
     store = HBaseStore(host=hbase_thrift_server.host, port=hbase_thrift_server.port, prefix="nothing")
 
-    with pytest.raises(TrackStoreError, match=r"no table nothing_meta.*manage.py hbase_create_tables"):
+    with pytest.raises(TrackStoreError, match=r"no table nothing_track.*manage.py hbase_create_tables"):
         store.get("track", b"\x01k")
     store.close()
 
@@ -116,21 +143,37 @@ def test_other_refusals_quote_hbase_and_name_the_setting(
     assert hbase_store.get("track", b"\x01k") is None
 
 
+def _settings_for(server: HBaseTestServer, **options: str) -> dict[str, dict[str, object]]:
+    config = {"host": server.host, "port": server.port, "prefix": "test", "path": "", **options}
+    return {
+        "default": {"BACKEND": "storage.kv.hbase.HBaseStore", "OPTIONS": config, "SETTING": "TRACK_STORE"}
+    }
+
+
 def test_a_salt_count_other_than_the_recorded_one_is_refused(
     hbase_store: HBaseStore, hbase_thrift_server: HBaseTestServer
 ) -> None:
-    hbase_store.put_many("track", [(b"\x01k", b"v")])
-    other = HBaseStore.from_options(
-        {"host": hbase_thrift_server.host, "port": hbase_thrift_server.port, "prefix": "test", "salts": "8"}
-    )
+    TrackStore(hbase_store, layout=Layout(salts=16))
 
-    with pytest.raises(TrackStoreError, match=r"created with salts=16 but TRACK_STORE says salts=8"):
-        other.get("track", b"\x01k")
-    other.close()
+    with (
+        override_settings(TRACK_STORES=_settings_for(hbase_thrift_server, salts="8")),
+        pytest.raises(
+            TrackStoreError, match=r"created with salts=16 but TRACK_STORE says salts=8; set salts=16"
+        ),
+    ):
+        track_stores["default"]
+    with override_settings(TRACK_STORES=_settings_for(hbase_thrift_server)):
+        assert track_stores["default"].layout.salts == 16  # a URL without salts= takes the recorded count
 
 
-def test_the_salt_count_is_recorded_in_meta(hbase_store: HBaseStore) -> None:
-    assert hbase_store.get("meta", b"layout:salts") == b"16"
+def test_the_salt_count_is_recorded_once_in_the_layout_row(
+    hbase_store: HBaseStore, hbase_thrift_server: HBaseTestServer
+) -> None:
+    with override_settings(TRACK_STORES=_settings_for(hbase_thrift_server, salts="8")):
+        track_stores["default"]
+
+    assert [key for key, _ in hbase_store.scan("meta", b"", None)] == [b"layout"]
+    assert orjson.loads(hbase_store.get("meta", b"layout") or b"")["salts"] == 8
 
 
 def test_options_from_the_url_are_parsed_and_checked() -> None:

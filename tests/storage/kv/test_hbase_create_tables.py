@@ -7,12 +7,15 @@ import re
 import socket
 from typing import Any
 
+import orjson
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
+from storage.keys import Layout
 from storage.kv.base import TABLES
-from storage.kv.hbase import SALTED_TABLES, HBaseStore
+from storage.kv.hbase import SALTED_TABLES
+from storage.tracks.layout import LAYOUT_VERSION, layout_record
 from tests.servers import hbase_thrift
 from tests.servers.hbase_thrift import HBaseTestServer
 
@@ -49,15 +52,21 @@ def test_creates_every_table_with_one_family_of_one_version_and_records_salts(
     for table in tables.values():
         assert list(table.families) == [b"d"]
         assert table.families[b"d"].maxVersions == 1
-    assert tables[b"disp_meta"].rows[b"layout:salts"][b"d:v"][0] == b"8"
+    assert list(tables[b"disp_meta"].rows) == [b"layout"]
+    assert orjson.loads(tables[b"disp_meta"].rows[b"layout"][b"d:v"][0]) == {
+        "version": LAYOUT_VERSION, "salts": 8, "track_bucket_ms": 3_600_000, "cell_bucket_ms": 120_000,
+        "cell_e7": 100_000,
+    }  # fmt: skip
     assert "disp_track: created" in first
-    assert "salt count 8 recorded in disp_meta" in first
+    assert f"layout version {LAYOUT_VERSION} with salt count 8 recorded in disp_meta" in first
     assert "--print-shell" in first  # Thrift cannot pre-split: the command says how to
     assert "disp_track: exists" in second
 
 
 def test_refuses_tables_recorded_with_another_salt_count(hbase_thrift_server: HBaseTestServer) -> None:
-    HBaseStore(host="127.0.0.1", port=hbase_thrift_server.port, prefix="disp", salts=16).create_tables()
+    settings = _hbase_settings(host="127.0.0.1", port=hbase_thrift_server.port, prefix="disp", salts="16")
+    with override_settings(TRACK_STORES=settings):
+        _run()
 
     settings = _hbase_settings(host="127.0.0.1", port=hbase_thrift_server.port, prefix="disp", salts="4")
     with override_settings(TRACK_STORES=settings), pytest.raises(CommandError, match=r"salts=16.*salts=4"):
@@ -85,7 +94,8 @@ def test_print_shell_writes_a_script_pre_split_by_salt_without_connecting() -> N
         ) in script
     meta_line = next(line for line in script.splitlines() if line.startswith("create 'dispatch_meta'"))
     assert "SPLITS" not in meta_line
-    assert "put 'dispatch_meta', 'layout:salts', 'd:v', '16'" in script
+    record = layout_record(Layout(salts=16)).decode().replace('"', '\\"')
+    assert "put 'dispatch_meta', \"layout\", 'd:v', \"" + record + '"' in script
     assert len(re.findall(r"^create ", script, flags=re.MULTILINE)) == len(TABLES)
 
 

@@ -104,10 +104,27 @@ def test_counters(connection: happybase.Connection) -> None:
     assert table.counter_inc(b"c", b"d:n", 41) == 42
     assert table.counter_dec(b"c", b"d:n", 2) == 40
     assert table.counter_get(b"c", b"d:n") == 40
+    assert table.row(b"c") == {b"d:n": b"\x00\x00\x00\x00\x00\x00\x00\x28"}  # Bytes.toBytes(40L)
     table.put(b"c", {b"d:s": b"text"})
     with pytest.raises(TException) as failure:
         table.counter_inc(b"c", b"d:s")
-    assert "isn't 64 bits wide" in _message(failure.value)
+    assert "DoNotRetryIOException: Field is not a long, it's 4 bytes wide" in _message(failure.value)
+    with pytest.raises(TException) as failure:
+        table.counter_inc(b"c", b"x:n")
+    assert "NoSuchColumnFamilyException" in _message(failure.value)
+    with pytest.raises(TException) as failure:
+        table.counter_inc(b"", b"d:n")
+    assert "Row length is 0" in _message(failure.value)
+
+
+def test_a_counter_wraps_like_a_java_long_and_outranks_a_newer_timestamp(
+    connection: happybase.Connection,
+) -> None:
+    table = connection.table("rows")
+    table.put(b"w", {b"d:n": (2**63 - 1).to_bytes(8, "big")}, timestamp=2**50)
+    assert table.counter_inc(b"w", b"d:n") == -(2**63)
+    # The increment's cell is stamped after the one it replaced, so it is the one that stays.
+    assert table.counter_get(b"w", b"d:n") == -(2**63)
 
 
 @pytest.mark.parametrize(

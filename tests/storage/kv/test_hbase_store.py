@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from storage.kv.base import TABLES
 from storage.kv.hbase import COLUMN, HBaseStore
 from tests.servers import hbase_thrift
 from tests.servers.hbase_thrift import HBaseTestServer
@@ -175,24 +174,6 @@ def test_scan_many_returns_one_list_per_range(hbase_store: HBaseStore) -> None:
     result = hbase_store.scan_many("track", [(b"\x02", b"\x03"), (b"\x0f", None), (b"\x20", b"\x30")])
 
     assert result == [[(b"\x02\x01", b"\x02")], [(b"\x0f\x01", b"\x0f")], []]
-
-
-def test_clear_empties_every_table_but_keeps_the_salt_record(
-    hbase_store: HBaseStore, hbase_thrift_server: HBaseTestServer
-) -> None:
-    for table in TABLES:
-        hbase_store.put_many(table, [(b"\x01" + table.encode(), b"v") for _ in range(3)])
-
-    hbase_store.clear()
-
-    for table in TABLES:
-        remaining = [k for k, _ in hbase_store.scan(table, b"", None)]
-        assert remaining == ([b"layout:salts"] if table == "meta" else [])
-    reopened = HBaseStore(
-        host=hbase_thrift_server.host, port=hbase_thrift_server.port, prefix="test", salts=16
-    )
-    assert reopened.get("track", b"\x01track") is None
-    reopened.close()
 
 
 def test_an_unknown_table_is_refused(hbase_store: HBaseStore) -> None:
