@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from experiments.simulator.batch import simulate
-from experiments.simulator.strategies.registry import strategy_variants
+from simulator.batch import simulate
+from simulator.strategies.registry import strategy_variants
 
 
 def _size_mb(folder: Path) -> float:

@@ -19,8 +19,8 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from experiments.services import RunToLoad
-from experiments.simulator.batch import simulate
 from playback.services import incident_describe
+from simulator.batch import simulate
 
 DEMO_URL = "http://127.0.0.1:8000"
 #: The roles a demo login gets, where the groups migration created them.
@@ -34,7 +34,7 @@ DEMO_HOURS = 3.0
 DEMO_SEED = 7
 STAMP_FILE = "demo-day.json"
 #: Bumped when the layout of the stamp (or what a run folder holds) changes, so old output is not reused.
-STAMP_VERSION = 1
+STAMP_VERSION = 2
 INCIDENT_KINDS = (
     ("late", "late"),
     ("redispatched", "re-dispatched"),

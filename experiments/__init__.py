@@ -1,1 +1,1 @@
-"""Experiments: definitions, metric SQL, the statistics engine and the simulator."""
+"""Experiments: definitions, metric SQL, the statistics engine and the `simulate` command."""

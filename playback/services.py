@@ -1,6 +1,6 @@
 """Writes for playback: recording a run's incident manifest so the landing page can list its incidents.
 
-Input items are the `incidents` of a simulator manifest (experiments/simulator/incidents.py):
+Input items are the `incidents` of a simulator manifest (simulator/incidents.py):
 `{"kind", "ts", "jobs", "entity", ...}` plus a kind's own fields — `late_s` (late), `rejections`
 (redispatched), `detour` and `late` (cross_river), `jump_m` (gps_jump), `round`/`strategy`/`error`
 (failed_round), `area`/`zone` (dry_area). Within a kind the manifest lists the worst first; that position is

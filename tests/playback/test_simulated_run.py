@@ -6,11 +6,11 @@ import numpy as np
 import orjson
 import pytest
 
-from experiments.simulator.batch import simulate
 from pipeline.ingest import ingest_paths
 from playback import selectors, wire
 from playback.limits import PlaybackLimits
 from playback.scopes import EntityScope, JobScope
+from simulator.batch import simulate
 
 SMALL = {"hours": 0.5, "couriers": 30, "merchants": 40}
 
@@ -29,7 +29,7 @@ def run_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def loaded(run_dir, configured_track_store, tmp_path):
-    paths = [run_dir / "events.jsonl", run_dir / "gps.parquet"]
+    paths = [run_dir / "events.jsonl", run_dir / "gps.parquet", run_dir / "roads.json"]
     ingest_paths(
         paths,
         track_store=configured_track_store,
@@ -86,6 +86,23 @@ def test_injected_gps_jumps_are_flagged_where_the_simulator_put_them(loaded):
         flagged = {a.ts for a in opened.anomalies if a.kind == "jump"}
         # The first fix of the jump, or the one after it when a dropout swallowed the first.
         assert any(item["ts"] <= ts <= item["ts"] + 5_000 for ts in flagged), (item, sorted(flagged))
+
+
+def test_the_run_s_road_graph_and_exclusion_reasons_reach_the_manifest(loaded):
+    from simulator.exclusions import EXCLUSION_REASONS
+
+    item = next(i for i in loaded if i["jobs"])
+    opened = selectors.scope_open(scope=JobScope("sim", item["jobs"][0]), entity_limit=60)
+    assert opened.city.has_roads
+    assert opened.city.name is not None
+    roads = selectors.city_document(dataset="sim")
+    assert roads is not None
+    assert {"nodes", "edges", "classes"} <= set(orjson.loads(roads))
+    reasons = {x.reason for r in opened.rounds for x in r.round.excluded}
+    assert reasons
+    assert reasons <= set(EXCLUSION_REASONS)
+    excluded = [e.distance_m for e in opened.entities if e.role == "excluded" and e.distance_m is not None]
+    assert excluded == sorted(excluded)
 
 
 def test_every_manifest_and_chunk_of_the_run_encodes(loaded):

@@ -30,9 +30,9 @@ from dashboard.demo import (
     demo_runs_to_load,
 )
 from experiments.services import ManifestError, RunLoad, simulation_load
-from experiments.simulator.scenarios import ScenarioError
 from pipeline.ingest import IngestError, IngestSummary
 from playback.services import IncidentError
+from simulator.scenarios import ScenarioError
 
 
 def _load_lines(dataset: str, summary: IngestSummary) -> list[str]:

@@ -11,23 +11,23 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from experiments.services import ManifestError, RunLoad, RunToLoad, simulation_load
-from experiments.simulator.batch import simulate
-from experiments.simulator.city import CityError
-from experiments.simulator.runner import DESIGNS
-from experiments.simulator.scenarios import (
+from pipeline.ingest import IngestError
+from playback.services import IncidentError
+from simulator.batch import simulate
+from simulator.city import CityError
+from simulator.designs import DESIGNS
+from simulator.scenarios import (
     SCENARIO_DESCRIPTIONS,
     SCENARIO_NAMES,
     ScenarioError,
 )
-from experiments.simulator.strategies.registry import (
+from simulator.strategies.registry import (
     DEFAULT_STRATEGIES,
     UnknownStrategyError,
     strategy_names,
     strategy_variants,
 )
-from experiments.simulator.writer import RunFiles
-from pipeline.ingest import IngestError
-from playback.services import IncidentError
+from simulator.writer import RunFiles
 
 
 class Command(BaseCommand):

@@ -208,6 +208,8 @@ async function main() {
   const timelineReady = timeline.init();
 
   const prefetch = new Prefetcher(socket, manifest, clock);
+  state.clock = clock;
+  state.seek = (ts) => seek(ts);
   let dirty = true;
   prefetch.onChunk = () => {
     dirty = true;
