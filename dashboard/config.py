@@ -79,6 +79,24 @@ def env_list(name: str, default: tuple[str, ...], *, environ: Mapping[str, str] 
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_int_map(name: str, *, environ: Mapping[str, str] | None = None) -> dict[str, int]:
+    """`name` as comma-separated `key=integer` pairs (`credits=8,fetch_window_ms=600000`); {} when unset."""
+    raw = env_str(name, environ=environ)
+    out: dict[str, int] = {}
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        try:
+            if not sep or not key:
+                raise ValueError
+            out[key] = int(value)
+        except ValueError:
+            raise ConfigurationError(f"{name}: {item!r} is not key=integer (example: credits=8)") from None
+    return out
+
+
 @dataclass(frozen=True)
 class TrackStoreConfig:
     """Where tracks and events live: `lmdb` (a directory) or `hbase` (a Thrift server), with the options

@@ -1,5 +1,11 @@
-"""WebSocket routes (playback streaming joins here)."""
+"""WebSocket routes: playback streaming (docs/protocol.md)."""
 
 from typing import Any
 
-websocket_urlpatterns: list[Any] = []
+from django.urls import path
+
+from playback.consumers import PlaybackConsumer
+
+websocket_urlpatterns: list[Any] = [
+    path("ws/playback/", PlaybackConsumer.as_asgi(), name="playback-socket"),
+]

@@ -14,6 +14,7 @@ from dashboard.config import (
     ConfigurationError,
     env_bool,
     env_int,
+    env_int_map,
     env_list,
     env_path,
     env_str,
@@ -21,6 +22,7 @@ from dashboard.config import (
     parse_warehouse,
     warehouse_root_resolve,
 )
+from playback.limits import limits_build
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = env_path("DISPATCHSCOPE_VAR_DIR", BASE_DIR / "var")
@@ -119,6 +121,13 @@ WAREHOUSES: dict[str, dict[str, Any]] = {"default": _warehouse.setting()}
 # Where the pipeline writes Parquet (the warehouse reads it; Presto/Trino see it through a Hive catalog).
 WAREHOUSE_ROOT = warehouse_root_resolve(warehouse=_warehouse, root=_warehouse_root, var_dir=VAR_DIR)
 QUARANTINE_DIR = env_path("QUARANTINE_DIR", VAR_DIR / "quarantine")
+
+# Limits of a playback socket (playback/limits.py): PLAYBACK_LIMITS="credits=8,fetch_window_ms=600000".
+PLAYBACK_LIMITS: dict[str, int] = env_int_map("PLAYBACK_LIMITS")
+try:
+    limits_build(PLAYBACK_LIMITS)
+except ValueError as exc:
+    raise ConfigurationError(f"PLAYBACK_LIMITS: {exc}") from None
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -25,6 +25,13 @@ class RunToLoad:
     events_path: Path
     gps_path: Path
     incidents_path: Path
+    #: The run's city document; None: `roads.json` beside the events when there is one.
+    roads_path: Path | None = None
+
+    def roads(self) -> Path | None:
+        """The city document to load with the run, if it has one."""
+        path = self.roads_path or self.events_path.with_name("roads.json")
+        return path if path.is_file() else None
 
 
 @dataclass(frozen=True)
@@ -77,7 +84,9 @@ def simulation_load(
     before it stay loaded)."""
     loads: list[RunLoad] = []
     for run in runs:
-        summary = logs_ingest(paths=[run.events_path, run.gps_path], dataset=run.dataset, progress=progress)
+        roads = run.roads()
+        paths = [run.events_path, run.gps_path, *([roads] if roads is not None else [])]
+        summary = logs_ingest(paths=paths, dataset=run.dataset, progress=progress)
         manifest = manifest_read(run.incidents_path)
         new = incidents_record(dataset=run.dataset, incidents=manifest.get("incidents", []))
         load = RunLoad(dataset=run.dataset, summary=summary, manifest=manifest, incidents_new=new)

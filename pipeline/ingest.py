@@ -30,6 +30,7 @@ import orjson
 import pyarrow as pa
 from tqdm import tqdm
 
+from pipeline.city import city_document_parse
 from pipeline.contract import Reject, RowError, TimeBounds, time_bounds_now
 from pipeline.events import JOB_EVENT_TYPES, event_normalise
 from pipeline.facts import event_fact_tables, gps_fact_table
@@ -41,6 +42,7 @@ from pipeline.readers import (
     InputError,
     LineBatch,
     TableBatch,
+    city_read,
     csv_batches,
     format_detect,
     jsonl_batches,
@@ -75,7 +77,7 @@ class FileSummary:
     """What one input did: rows read, newly stored, duplicates of stored rows, quarantined."""
 
     path: Path
-    kind: Literal["gps", "events"]
+    kind: Literal["gps", "events", "city"]
     read: int
     stored: int
     duplicates: int
@@ -315,10 +317,30 @@ def _jsonl_batch_load(
     return rejects
 
 
+def _city_load(load: _Load, path: Path, *, dataset: str, counts: _FileCounts) -> list[Reject]:
+    """Keep a city document with its dataset in the track store; a bad one is quarantined whole."""
+    raw = city_read(path)
+    counts.read += 1
+    try:
+        document = city_document_parse(raw)
+    except RowError as exc:
+        shown = raw[:2000].decode("utf-8", errors="replace")
+        return [Reject(line=1, reason=exc.reason, detail=f"city document: {exc.detail}", row=shown)]
+    if load.track_store.city_put(dataset=document.dataset or dataset, document=document.canonical):
+        counts.stored += 1
+    else:
+        counts.duplicates += 1
+    return []
+
+
 def _file_load(
     load: _Load, path: Path, fmt: Format, *, dataset: str, quarantine: QuarantineFile, bar: Any
 ) -> _FileCounts:
     counts = _FileCounts()
+    if fmt == "city":
+        quarantine.add(_city_load(load, path, dataset=dataset, counts=counts))
+        bar.update(path.stat().st_size)
+        return counts
     if fmt == "jsonl":
         for line_batch in jsonl_batches(path):
             rejects = _jsonl_batch_load(load, line_batch, dataset=dataset, counts=counts)
@@ -468,8 +490,12 @@ def _inputs_load(
         finally:
             bar.close()
             written = quarantine.close()
-        kind: Literal["gps", "events"] = (
-            "gps" if file_fmt != "jsonl" or (counts.gps_rows and not counts.event_rows) else "events"
+        kind: Literal["gps", "events", "city"] = (
+            "city"
+            if file_fmt == "city"
+            else "gps"
+            if file_fmt != "jsonl" or (counts.gps_rows and not counts.event_rows)
+            else "events"
         )
         summaries.append(
             FileSummary(

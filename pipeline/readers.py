@@ -6,6 +6,8 @@
   line 1.
   Rows whose every field is empty (blank lines) are skipped and not counted.
 - JSONL (optionally .gz): raw lines with their numbers, parsed by the caller; blank lines are skipped.
+- city (a road graph, pipeline/city.py): one JSON document read whole; `roads.json` and `*.roads.json`
+  by name, and any other `.json` whose head is an object with a `nodes` or `edges` list.
 Progress is reported in units of `progress_unit` (bytes read from disk, or Parquet rows).
 """
 
@@ -15,6 +17,7 @@ import csv
 import gzip
 import io
 import os
+import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,6 +25,7 @@ from pathlib import Path
 from typing import IO, Literal, cast
 
 import numpy as np
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
@@ -30,8 +34,8 @@ import pyarrow.parquet as pq
 from pipeline.contract import Reject
 from storage.tracks.types import Int64Array
 
-Format = Literal["jsonl", "csv", "parquet"]
-FORMATS: tuple[str, ...] = ("auto", "jsonl", "csv", "parquet")
+Format = Literal["jsonl", "csv", "parquet", "city"]
+FORMATS: tuple[str, ...] = ("auto", "jsonl", "csv", "parquet", "city")
 _SUFFIXES: dict[str, Format] = {
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
@@ -47,6 +51,11 @@ _SUFFIXES: dict[str, Format] = {
 PARQUET_BATCH_ROWS = 1_000_000
 CSV_BLOCK_BYTES = 16 << 20
 JSONL_BATCH_BYTES = 8 << 20
+CITY_NAMES = ("roads.json", "roads.json.gz")
+CITY_SUFFIXES = (".roads.json", ".roads.json.gz")
+#: Bytes of a `.json` file read to tell a city document from JSONL.
+SNIFF_BYTES = 64 << 10
+_CITY_KEY = re.compile(rb'"(nodes|edges)"\s*:\s*\[')
 
 
 class InputError(Exception):
@@ -78,11 +87,44 @@ def format_detect(path: Path, fmt: str = "auto") -> Format:
             raise InputError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
         return fmt  # type: ignore[return-value]
     name = path.name.lower()
+    if name in CITY_NAMES or name.endswith(CITY_SUFFIXES):
+        return "city"
     for suffix, found in sorted(_SUFFIXES.items(), key=lambda item: -len(item[0])):
         if name.endswith(suffix):
+            if found == "jsonl" and name.endswith((".json", ".json.gz")) and _looks_like_city(path):
+                return "city"
             return found
     known = ", ".join(sorted(_SUFFIXES))
     raise InputError(f"{path}: cannot tell the format from the extension (known: {known}); pass --format")
+
+
+def _looks_like_city(path: Path) -> bool:
+    """True when a `.json` file opens like a city document rather than JSON lines: one object with a
+    `nodes` or `edges` list near its start, and a first line that is not an event or a GPS row."""
+    try:
+        stream, _ = _open(path)
+        with stream:
+            head = stream.read(SNIFF_BYTES)
+    except (InputError, OSError, EOFError, zlib.error):
+        return False  # the reader proper reports what is wrong with the file
+    if not head.lstrip().startswith(b"{") or _CITY_KEY.search(head) is None:
+        return False
+    first = head.split(b"\n", 1)[0]
+    try:
+        row = orjson.loads(first)
+    except orjson.JSONDecodeError:
+        return True  # one document over several lines, or a first line longer than the head
+    return isinstance(row, dict) and "type" not in row and "entity" not in row
+
+
+def city_read(path: Path) -> bytes:
+    """The whole file (decompressed): a city document is read in one piece."""
+    stream, _ = _open(path)
+    with stream:
+        try:
+            return stream.read()
+        except (OSError, EOFError, zlib.error) as exc:
+            raise InputError(f"{path}: unreadable ({exc})") from None
 
 
 def progress_size(path: Path, fmt: Format) -> int:

@@ -13,6 +13,7 @@ leading id, so writes spread across HBase regions while one id's rows stay in on
     meta        b"layout"                                   -> layout JSON, with its version
                 b"count:" dataset b":" counter              -> i64 counter ("points", "events")
                 b"count:" dataset b":" counter b":v1"       -> i64 count carried over from layout version 1
+                b"city:" dataset                            -> the dataset's city document, zstd(JSON)
 
 `ds` is the length-prefixed dataset name; `part` is a checksum of the block, so a rewrite of the same
 points lands on the same key while a late write for the same bucket adds a second part beside it. The
@@ -42,6 +43,7 @@ LON_OFFSET_E7 = 1_800_000_000
 
 LAYOUT_KEY = b"layout"
 COUNTER_PREFIX = b"count:"
+CITY_PREFIX = b"city:"
 
 ROLE_OFFERED = 1
 ROLE_ASSIGNED = 2
@@ -157,6 +159,12 @@ def counter_key(dataset: str, counter: str) -> bytes:
     """Key of one of a dataset's counters in the meta table."""
     dataset_prefix(dataset)
     return COUNTER_PREFIX + dataset.encode() + b":" + counter.encode()
+
+
+def city_key(dataset: str) -> bytes:
+    """Key of a dataset's city document in the meta table."""
+    dataset_prefix(dataset)
+    return CITY_PREFIX + dataset.encode()
 
 
 def job_event_key(layout: Layout, dataset: str, job: str, ts: int, event_id: str) -> bytes:

@@ -13,6 +13,7 @@ storage/track_codec.py):
     events       writing events and their indexes, reading a job's flow and an entity's jobs
     layout       the layout record every process of a store must agree on
     counters     per-dataset counts of points and events
+    city         a dataset's city document (road graph, time zone)
 """
 
 from storage.tracks.store import TrackStore

@@ -12,6 +12,7 @@ from storage.keys import Layout
 from storage.kv.base import SortedKV
 from storage.tracks import events as _events
 from storage.tracks import windows
+from storage.tracks.city import city_get, city_put
 from storage.tracks.compaction import TouchedBuckets
 from storage.tracks.counters import counters_add, datasets_read
 from storage.tracks.layout import layout_open
@@ -65,6 +66,11 @@ class TrackStore:
             counters_add(self.kv, dataset, events=result.stored)
         return result
 
+    def city_put(self, *, dataset: str, document: bytes) -> bool:
+        """Keep `document` (the dataset's city metadata as canonical JSON) with the dataset; False, writing
+        nothing, when the same document is stored already."""
+        return city_put(self.kv, dataset=dataset, document=document)
+
     def compact_touched(self) -> int:
         """Fold the track buckets and cells written since the last call that now hold several parts.
 
@@ -78,6 +84,10 @@ class TrackStore:
     def datasets(self) -> list[DatasetCounts]:
         """Every dataset written to this store, by name."""
         return datasets_read(self.kv)
+
+    def city_get(self, *, dataset: str) -> bytes | None:
+        """The dataset's city document as stored by `city_put`, or None."""
+        return city_get(self.kv, dataset=dataset)
 
     def entity_window(self, *, dataset: str, entity: str, start: int, end: int) -> EntityTrack:
         """One entity's fixes with start <= ts <= end, time-sorted and deduplicated."""

@@ -95,7 +95,8 @@ def test_demo_setup_loads_the_simulated_day_once_and_its_incidents_are_searchabl
 
     assert "reusing the demo day" in second
     assert {p: p.stat().st_mtime_ns for p in out_dir.rglob("*") if p.is_file()} == folder_files
-    assert re.findall(r"stored (\S+),", second) == ["0"] * 6
+    # three runs × (events, GPS, road graph)
+    assert re.findall(r"stored (\S+),", second) == ["0"] * 9
     assert re.findall(r"recorded (\d+) new incident", second) == ["0"] * 3
     for name in DATASETS:
         assert f"{name} was already loaded: nothing new was stored" in second

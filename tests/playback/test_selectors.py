@@ -85,24 +85,6 @@ def load_flow(store):
     )
 
 
-def test_job_flow_has_rounds_candidates_and_tracks(configured_track_store):
-    load_flow(configured_track_store)
-    flow = selectors.job_flow(dataset="demo", job="order:o1", margin_ms=60_000)
-    assert [e.type for e in flow.events] == ["job_created", "job_accepted", "job_delivered"]
-    (round_,) = flow.rounds
-    assert [c.entity for c in round_.candidates] == ["courier:c1", "courier:c2"]
-    assert round_.assigned_to == "courier:c1"
-    assert round_.excluded == (("courier:c3", "too_far"),)
-    assert round_.candidates[1].entity_pos == (39.91, 116.41, T0 + 629_000)
-    assert flow.assigned == ("courier:c1",)
-    assert flow.offered == ("courier:c2",)
-    assert [t.entity for t in flow.tracks] == ["courier:c1", "courier:c2"]
-    first = flow.tracks[0]
-    assert first.ts[0] == T0 + 540_000
-    assert first.ts[-1] == T0 + 1_860_000
-    assert np.all(np.diff(first.ts) > 0)
-
-
 def test_box_tracks_and_thinning(configured_track_store):
     load_flow(configured_track_store)
     box = Box(39.85, 116.35, 39.95, 116.45)

@@ -1,4 +1,4 @@
-"""`manage.py ingest PATH… [--dataset NAME] [--format auto|jsonl|csv|parquet] [--warehouse-gps]
+"""`manage.py ingest PATH… [--dataset NAME] [--format auto|jsonl|csv|parquet|city] [--warehouse-gps]
 [--no-progress]`: load log files into both stores and print what happened to every row."""
 
 from __future__ import annotations
@@ -42,7 +42,10 @@ def summary_table(summary: IngestSummary) -> list[str]:
 
 
 class Command(BaseCommand):
-    help = "Load GPS (Parquet, CSV, JSONL) and event (JSONL) logs into the track store and the warehouse."
+    help = (
+        "Load GPS (Parquet, CSV, JSONL) and event (JSONL) logs into the track store and the warehouse, "
+        "and city documents (roads.json) into the track store."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="input files")
