@@ -33,6 +33,8 @@ import numpy as np
 import numpy.typing as npt
 import zstandard
 
+from storage.compression import zstd_compress, zstd_decompress
+
 MAGIC = b"DS"
 VERSION = 1
 HEADER = struct.Struct("<2sBBIIqqiiB3x")
@@ -56,9 +58,6 @@ Int64Array = npt.NDArray[np.int64]
 Int32Array = npt.NDArray[np.int32]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
-
-_compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL, write_checksum=True)
-_decompressor = zstandard.ZstdDecompressor()
 
 
 class TrackCodecError(ValueError):
@@ -250,7 +249,10 @@ def blocks_encode(
             int(stacked[1, a]), int(stacked[2, a]), width,
         )  # fmt: skip
         payload = b"".join(parts)
-        out.append(header + (payload if flags & FLAG_INDEX else _compressor.compress(payload)))
+        out.append(
+            header
+            + (payload if flags & FLAG_INDEX else zstd_compress(payload, level=ZSTD_LEVEL, checksum=True))
+        )
     return out
 
 
@@ -270,7 +272,7 @@ def _payload(block: bytes) -> tuple[BlockHeader, int, int, int, bytes]:
     if header.flags & FLAG_INDEX:
         return header, lat_first, lon_first, width, block[HEADER_SIZE:]
     try:
-        raw = _decompressor.decompress(block[HEADER_SIZE:])
+        raw = zstd_decompress(block[HEADER_SIZE:])
     except zstandard.ZstdError as exc:
         raise TrackCodecError(f"corrupt track block payload: {exc}") from None
     return header, lat_first, lon_first, width, raw

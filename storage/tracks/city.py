@@ -8,26 +8,22 @@ dataset already has writes nothing.
 
 from __future__ import annotations
 
-import zstandard
-
 from storage import keys
+from storage.compression import zstd_compress, zstd_decompress
 from storage.kv.base import SortedKV
-
-_compress = zstandard.ZstdCompressor(level=1)
-_decompress = zstandard.ZstdDecompressor()
 
 
 def city_put(kv: SortedKV, *, dataset: str, document: bytes) -> bool:
     """Keep `document` with `dataset`; False, writing nothing, when it is the one stored already."""
     key = keys.city_key(dataset)
     stored = kv.get("meta", key)
-    if stored is not None and _decompress.decompress(stored) == document:
+    if stored is not None and zstd_decompress(stored) == document:
         return False
-    kv.put_many("meta", [(key, _compress.compress(document))])
+    kv.put_many("meta", [(key, zstd_compress(document, level=1))])
     return True
 
 
 def city_get(kv: SortedKV, *, dataset: str) -> bytes | None:
     """The dataset's city document as `city_put` was given it, or None."""
     stored = kv.get("meta", keys.city_key(dataset))
-    return None if stored is None else _decompress.decompress(stored)
+    return None if stored is None else zstd_decompress(stored)

@@ -13,8 +13,8 @@ import zlib
 from typing import Any
 
 import orjson
-import zstandard
 
+from storage.compression import zstd_compress, zstd_decompress
 from storage.kv.base import TrackStoreError
 from storage.tracks.types import StoredEvent
 
@@ -24,9 +24,6 @@ ROUND_MARKER = b"R"
 COMPRESS_OVER = 512
 DIGEST = struct.Struct(">II")
 
-_zstd_compress = zstandard.ZstdCompressor(level=1)
-_zstd_decompress = zstandard.ZstdDecompressor()
-
 
 def event_encode(body: dict[str, Any]) -> tuple[bytes, bytes]:
     """The stored bytes of an event and the digest that decides duplicate versus conflict."""
@@ -34,7 +31,7 @@ def event_encode(body: dict[str, Any]) -> tuple[bytes, bytes]:
     # Not a security boundary, only duplicate-versus-conflict for one id: two fast 32-bit checksums.
     digest = DIGEST.pack(zlib.crc32(canonical), zlib.adler32(canonical))
     if len(canonical) > COMPRESS_OVER:
-        return EVENT_ZSTD + _zstd_compress.compress(canonical), digest
+        return EVENT_ZSTD + zstd_compress(canonical, level=1), digest
     return EVENT_PLAIN + canonical, digest
 
 
@@ -42,7 +39,7 @@ def event_decode(value: bytes) -> StoredEvent:
     """The event stored as `value` (not a round marker)."""
     kind, payload = value[:1], value[1:]
     if kind == EVENT_ZSTD:
-        payload = _zstd_decompress.decompress(payload)
+        payload = zstd_decompress(payload)
     elif kind != EVENT_PLAIN:
         raise TrackStoreError(f"unknown stored event encoding {kind!r}")
     body: dict[str, Any] = orjson.loads(payload)

@@ -147,3 +147,26 @@ def test_index_blocks_are_uncompressed_and_patch_wide_deltas():
     out = block_decode(block)
     np.testing.assert_array_equal(out.ts, ts)
     np.testing.assert_array_equal(out.lat_e7, lat)
+
+
+def test_blocks_decode_exactly_from_many_threads_at_once():
+    # The socket's fetches decode on a thread pool; a shared zstd context corrupts concurrent reads.
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(5)
+    blocks = []
+    for _ in range(16):
+        n = 3600
+        ts = 1_700_000_000_000 + np.cumsum(rng.integers(900, 1100, n)).astype(np.int64)
+        lat = (312_000_000 + np.cumsum(rng.integers(-60, 60, n))).astype(np.int32)
+        lon = (1_214_000_000 + np.cumsum(rng.integers(-60, 60, n))).astype(np.int32)
+        blocks.append((block_encode(ts, lat, lon), ts, lat))
+
+    def decode_all(_: int) -> bool:
+        return all(
+            np.array_equal(block_decode(b).ts, ts) and np.array_equal(block_decode(b).lat_e7, lat)
+            for b, ts, lat in blocks
+        )
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert all(pool.map(decode_all, range(64)))
