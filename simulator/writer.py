@@ -5,10 +5,11 @@ Layout of a run's folder `<out>/<dataset>/`:
 - `gps.parquet` — columns entity, ts (int64 ms), lat, lon, speed_mps, heading_deg, accuracy_m, city; rows
   grouped by entity then time; NaN heading (standing still) is written as null;
 - `incidents.json` — the manifest of notable incidents (see `incidents_collect`);
-- `roads.json` — the run's road graph, so a map can draw it with no network: `{"city", "classes",
-  "nodes": [[lat, lon], …], "edges": [[from, to, class], …], "bounds": {"south", "west", "north",
-  "east"}}`; node ids are positions in `nodes`, `class` a position in `classes` (arterial, local, bridge),
-  degrees rounded to 7 decimals; one line, keys sorted.
+- `roads.json` — the run's road graph, so a map can draw it with no network: `{"city", "timezone",
+  "classes", "nodes": [[lat, lon], …], "edges": [[from, to, class], …], "bounds": {"south", "west",
+  "north", "east"}}`; node ids are positions in `nodes`, `class` a position in `classes` (arterial, local,
+  bridge), degrees rounded to 7 decimals; `timezone` the IANA name of the city's fixed UTC offset
+  (`Etc/GMT-8` for UTC+8); one line, keys sorted.
 """
 
 from __future__ import annotations
@@ -152,6 +153,11 @@ def gps_write(
     return total, tuple(jumps)
 
 
+def timezone_name(utc_offset_h: int) -> str:
+    """The IANA name of a whole-hour UTC offset: `UTC`, or `Etc/GMT-8` for UTC+8 (Etc signs are inverted)."""
+    return "UTC" if utc_offset_h == 0 else f"Etc/GMT{-utc_offset_h:+d}"
+
+
 def roads_write(*, city: City, path: Path) -> None:
     """Write the city's road graph as `roads.json` (layout above)."""
     # rounded as events round their points, so a job's pickup and door are nodes of this file
@@ -161,6 +167,7 @@ def roads_write(*, city: City, path: Path) -> None:
     classes = np.array([class_of[c] for c in city.edge_class], dtype=np.int64)
     doc = {
         "city": city.name,
+        "timezone": timezone_name(city.utc_offset_h),
         "classes": list(ROAD_CLASSES),
         "nodes": [[a, b] for a, b in zip(lat, lon, strict=True)],
         "edges": np.column_stack([city.edges, classes]).tolist(),
