@@ -146,9 +146,10 @@ STATIC_URL = "static/"
 # plotly.js comes from the installed plotly package (no CDN): served as static/vendor/plotly/plotly.min.js.
 STATICFILES_DIRS = [BASE_DIR / "static", ("vendor/plotly", Path(plotly.__file__).parent / "package_data")]
 PLOTLY_JS_URL = "/" + STATIC_URL + "vendor/plotly/plotly.min.js"
-# The playback map's basemap: a MapLibre style URL for deployments with a tile server, or "white-bg"
-# (no network: the map draws the roads the dataset knows, or the density of its tracks).
-PLAYBACK_BASEMAP_STYLE = env_str("PLAYBACK_BASEMAP_STYLE", "white-bg")
+# The playback map's basemap: an XYZ raster tile URL template (https://tiles.example/{z}/{x}/{y}.png) for
+# deployments with a tile server; empty (no network) draws the roads the dataset knows, or the density of
+# its tracks.
+PLAYBACK_BASEMAP_TILES = env_str("PLAYBACK_BASEMAP_TILES")
 STATIC_ROOT = VAR_DIR / "staticfiles"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -49,13 +49,14 @@ def playback_page(request: HttpRequest) -> HttpResponse:
         "speed": data.get("speed"),
         "follow": data.get("follow"),
         "loop": form.loop_range(),
-        "basemapStyle": settings.PLAYBACK_BASEMAP_STYLE,
+        "basemapTiles": settings.PLAYBACK_BASEMAP_TILES,
         "searchUrl": reverse("home"),
         "entityUrl": reverse("playback"),
+        "plotlyUrl": settings.PLOTLY_JS_URL,
     }
     subject = scope.get("job") or scope.get("entity")
     return render(
         request,
         "playback/page.html",
-        {"config": config, "scope": scope, "subject": subject, "plotly_js": settings.PLOTLY_JS_URL},
+        {"config": config, "scope": scope, "subject": subject},
     )

@@ -136,3 +136,28 @@ test("times read as local with UTC beside, durations as people say them", () => 
   assert.equal(durationText(3_720_000), "1 h 02 min");
   assert.equal(durationText(-12_000), "−12 s");
 });
+
+import { MapView } from "../../static/js/playback/mapview.js";
+
+test("the map view projects both ways, pans, zooms around a point and fits a box", () => {
+  const view = new MapView({ width: 800, height: 600, lat: 31.2, lon: 121.4, zoom: 13 });
+  const centre = view.project(31.2, 121.4);
+  assert.deepEqual([Math.round(centre.x), Math.round(centre.y)], [400, 300]);
+  const p = view.project(31.25, 121.45);
+  const back = view.unproject(p.x, p.y);
+  assert.ok(Math.abs(back.lat - 31.25) < 1e-9 && Math.abs(back.lon - 121.45) < 1e-9);
+  assert.ok(p.x > 400 && p.y < 300, "north-east is up and to the right");
+  const under = view.unproject(100, 100);
+  view.zoomAround(1.5, 100, 100);
+  const still = view.project(under.lat, under.lon);
+  assert.ok(Math.abs(still.x - 100) < 1e-6 && Math.abs(still.y - 100) < 1e-6);
+  view.pan(50, 0);
+  assert.ok(Math.abs(view.project(under.lat, under.lon).x - 150) < 1e-6);
+  view.fit({ lat_min: 31.1, lon_min: 121.3, lat_max: 31.3, lon_max: 121.5 });
+  for (const [lat, lon] of [[31.1, 121.3], [31.3, 121.5]]) {
+    const q = view.project(lat, lon);
+    assert.ok(q.x >= 0 && q.x <= 800 && q.y >= 0 && q.y <= 600);
+  }
+  const tiles = view.tiles();
+  assert.ok(tiles.length > 0 && tiles.every((t) => t.z === Math.round(view.zoom)));
+});

@@ -47,9 +47,9 @@ def test_a_deep_link_reopens_the_same_scope_moment_speed_and_follow(ops_client):
     assert config["scope"] == {"kind": "job", "dataset": "demo", "job": "order:o1031"}
     assert (config["t"], config["speed"], config["follow"]) == (1748919600000, 60.0, "courier:c33")
     assert config["loop"] == [1748919600000, 1748919700000]
-    assert config["basemapStyle"] == "white-bg"
+    assert config["basemapTiles"] == ""
     html = response.content.decode()
-    assert "/static/vendor/plotly/plotly.min.js" in html
+    assert config["plotlyUrl"] == "/static/vendor/plotly/plotly.min.js"
     assert '<h1 class="mono">order:o1031</h1>' in html
 
 

@@ -11,7 +11,12 @@ import { Coverage, Track } from "./tracks.js";
 
 const config = JSON.parse(document.getElementById("playback-config").textContent);
 const page = document.querySelector("[data-playback]");
-const state = { manifest: null, tracks: [], coverage: new Coverage(), firstFrameAt: null, chunks: 0, bytes: 0 };
+const state = { manifest: null, tracks: [], coverage: new Coverage(), firstFrameAt: null, chunks: 0, bytes: 0, marks: {} };
+/** Milliseconds since navigation at each step of opening the page (read by benchmarks/playback_page.py). */
+const mark = (name) => {
+  state.marks[name] = Math.round(performance.now());
+};
+mark("module");
 window.dispatchscope = { playback: state };
 
 function status(text, tone = "info") {
@@ -31,7 +36,7 @@ function fail(title, detail, suggestions = []) {
   for (const s of suggestions) {
     const li = document.createElement("li");
     const a = document.createElement("a");
-    a.href = s.url || `${config.searchUrl}?q=${encodeURIComponent(s.id || s)}`;
+    a.href = s.url || suggestionUrl(s);
     a.textContent = s.label || s.id || s;
     a.className = "mono";
     li.append(a);
@@ -39,6 +44,17 @@ function fail(title, detail, suggestions = []) {
   }
   page.querySelector("[data-workspace]").hidden = true;
   status("");
+}
+
+/** The page of a `not_found` suggestion ({scope, id, label}): its replay, or a search for its id. */
+function suggestionUrl(suggestion) {
+  const scope = suggestion.scope;
+  if (!scope) return `${config.searchUrl}?q=${encodeURIComponent(suggestion.id || suggestion)}`;
+  const url = new URL(config.entityUrl, window.location.origin);
+  url.searchParams.set("dataset", scope.dataset);
+  if (scope.kind === "job") url.searchParams.set("job", scope.job);
+  else url.searchParams.set("entity", scope.entity);
+  return url.toString();
 }
 
 function piecesFromSnapshot(snapshot) {
@@ -92,7 +108,10 @@ class Prefetcher {
             if (this.onChunk) this.onChunk();
           },
           (error) => {
-            if (error.code !== "replaced") status(`Positions ${s}–${e} could not be loaded: ${error.message}`, "error");
+            if (error.code !== "replaced") {
+              const zone = state.manifest.city?.timezone || "UTC";
+              status(`Positions from ${dualTimeText(s, zone)} to ${dualTimeText(e, zone)} could not be loaded: ${error.message}`, "error");
+            }
           },
         );
       }
@@ -124,6 +143,7 @@ async function main() {
   };
   try {
     await socket.connect();
+    mark("connected");
   } catch (error) {
     fail("The playback connection could not be opened", error.message);
     return;
@@ -132,6 +152,7 @@ async function main() {
   let manifest;
   try {
     manifest = await socket.open(config.scope);
+    mark("manifest");
   } catch (error) {
     const frame = error.frame || {};
     const title = frame.code === "not_found" ? "Nothing to replay for this id" : "This replay could not be opened";
@@ -141,7 +162,8 @@ async function main() {
   state.manifest = manifest;
   state.tracks = manifest.entities.map(() => new Track());
   const zone = manifest.city?.timezone || "UTC";
-  page.querySelector("[data-zone]").textContent = zone === "UTC" ? "UTC (the city's time zone is not known)" : `${zone} · UTC beside`;
+  page.querySelector("[data-zone]").textContent =
+    zone === "UTC" ? "UTC (the city's time zone is not known)" : `city time (${offsetLabel(zone, manifest.range.start)}) · UTC beside`;
 
   const clock = new Clock({ start: manifest.range.start, end: manifest.range.end });
   const initialT = Number.isFinite(config.t) ? config.t : manifest.job?.created_ts ?? manifest.range.start;
@@ -161,7 +183,7 @@ async function main() {
   });
 
   const map = new PlaybackMap(page.querySelector("[data-map]"), {
-    style: config.basemapStyle,
+    tiles: config.basemapTiles,
     manifest,
     onEntityClick: (index) => {
       const entity = manifest.entities[index];
@@ -175,15 +197,11 @@ async function main() {
       window.location.assign(url);
     },
   });
-  let roads = null;
-  if (manifest.roads) {
-    try {
-      const response = await fetch(manifest.roads, { credentials: "same-origin" });
-      if (response.ok) roads = await response.json();
-    } catch {
-      roads = null;
-    }
-  }
+  // The first frame needs the snapshot and the map: ask for both at once, and the first positions too.
+  const snapshotAsked = socket.seek(clock.time());
+  const roadsAsked = roadsFetch(manifest.roads);
+  const roads = await roadsAsked;
+  mark("roads");
   const mapReady = map.init(roads);
   map.follow = follow;
   followSelect.value = follow === null ? "" : String(follow);
@@ -205,15 +223,13 @@ async function main() {
     },
   });
   inspector.renderLifecycle();
-  const timelineReady = timeline.init();
-
   const prefetch = new Prefetcher(socket, manifest, clock);
   state.clock = clock;
   state.seek = (ts) => seek(ts);
   let dirty = true;
   prefetch.onChunk = () => {
     dirty = true;
-    state.tracks.forEach((track, index) => timeline.addSpeedLane?.(index, track));
+    if (timeline.plot._fullLayout) state.tracks.forEach((track, index) => timeline.addSpeedLane(index, track));
     if (!roads) map.showDensity(state.tracks);
   };
 
@@ -265,7 +281,11 @@ async function main() {
     if (reason !== "seek") scheduleUrl();
   });
   playButton.addEventListener("click", () => clock.toggle());
-  speedSelect.addEventListener("change", () => clock.setSpeed(Number(speedSelect.value)));
+  // A choice made, focus leaves the select so the keyboard shortcuts work again at once.
+  speedSelect.addEventListener("change", () => {
+    clock.setSpeed(Number(speedSelect.value));
+    speedSelect.blur();
+  });
   page.querySelector("[data-prev]").addEventListener("click", () => step(-1));
   page.querySelector("[data-next]").addEventListener("click", () => step(1));
   loopButton.addEventListener("click", () => {
@@ -276,6 +296,7 @@ async function main() {
     }
   });
   followSelect.addEventListener("change", () => {
+    followSelect.blur();
     follow = followSelect.value === "" ? null : Number(followSelect.value);
     map.follow = follow;
     dirty = true;
@@ -324,7 +345,9 @@ async function main() {
     await copyText(summaryBox.querySelector("textarea").value, event.currentTarget);
   });
 
-  await Promise.all([mapReady, timelineReady]);
+  prefetch.around(clock.time(), 600_000);
+  await mapReady;
+  mark("map");
   syncControls();
   if (manifest.empty) {
     status("No position was logged in this window: the map is empty. The events and rounds are still listed.", "warn");
@@ -332,14 +355,14 @@ async function main() {
     status("");
   }
 
-  // The first frame: the snapshot at the playhead, then everything else streams in behind it.
+  // The first frame: the snapshot at the playhead; everything else streams in behind it.
   try {
-    const { snapshot } = await socket.seek(clock.time());
+    const { snapshot } = await snapshotAsked;
+    mark("snapshot");
     piecesFromSnapshot(snapshot);
   } catch (error) {
     status(`The moment could not be loaded: ${error.message}`, "error");
   }
-  prefetch.around(clock.time(), 600_000);
 
   let lastT = null;
   let roundShown = null;
@@ -367,9 +390,54 @@ async function main() {
     requestAnimationFrame(frame);
   }
   requestAnimationFrame(frame);
+  // The timeline once the map moves: give the first frame its turn before plotly takes the main thread.
+  await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+  try {
+    await plotlyLoaded();
+    mark("plotly");
+    await timeline.init();
+  } catch (error) {
+    status(`The timeline could not be drawn: ${error.message}`, "error");
+  }
+  dirty = true;
+  state.tracks.forEach((track, index) => timeline.addSpeedLane(index, track));
   // Everything else in the background, so a seek anywhere in the flow is instant.
   setTimeout(() => prefetch.all(), 300);
   page.dataset.ready = "true";
+}
+
+/**
+ * plotly.js, loaded once the map's first frame is drawn: its 4.8 MB take the main thread for a second or
+ * two, and only the timeline needs it.
+ */
+function plotlyLoaded() {
+  if (window.Plotly) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = config.plotlyUrl;
+    script.onload = () => resolve();
+    script.onerror = () => reject(new Error("plotly.js could not be loaded"));
+    document.head.append(script);
+  });
+}
+
+/** The dataset's road graph, or null when it has none or it cannot be read. */
+async function roadsFetch(url) {
+  if (!url) return null;
+  try {
+    const response = await fetch(url, { credentials: "same-origin" });
+    return response.ok ? await response.json() : null;
+  } catch {
+    return null;
+  }
+}
+
+/** "UTC+8" for a zone at a moment (IANA `Etc/GMT-8` names are sign-inverted, so people read this). */
+function offsetLabel(zone, ts) {
+  const part = new Intl.DateTimeFormat("en-US", { timeZone: zone, timeZoneName: "shortOffset" })
+    .formatToParts(new Date(ts))
+    .find((p) => p.type === "timeZoneName");
+  return part ? part.value.replace("GMT", "UTC") : zone;
 }
 
 async function copyText(text, button) {

@@ -76,7 +76,7 @@ export class Inspector {
     const box = this.root.querySelector("[data-lifecycle]");
     if (!box) return;
     if (!job) {
-      box.innerHTML = `<p class="muted">An entity replay: no order lifecycle.</p>`;
+      box.innerHTML = this.entityJobs();
       return;
     }
     const rows = [
@@ -100,8 +100,9 @@ export class Inspector {
     const d = job.durations || {};
     const waybills = (job.waybills || [])
       .map(
-        (w) => `<li><span class="mono">${esc(w.waybill || "waybill")}</span> → <span class="mono">${esc(w.entity || "–")}</span>
-          <span class="muted">${esc(w.outcome || "")}${w.reason ? `: ${esc(reasonText(w.reason))}` : ""}</span> ${this.time(w.assigned_ts)}</li>`,
+        (w) => `<li><span class="mono">${esc(w.entity || "–")}</span> <span class="muted">assigned</span> ${this.time(w.assigned_ts)}
+          · <span class="outcome outcome--${esc(w.outcome)}">${esc(w.outcome || "")}</span>${w.reason ? ` <span class="muted">(${esc(reasonText(w.reason))})</span>` : ""}
+          ${w.outcome_ts ? this.time(w.outcome_ts) : ""}<div class="muted small mono">${esc(w.waybill || "")}</div></li>`,
       )
       .join("");
     box.innerHTML = `
@@ -115,6 +116,32 @@ export class Inspector {
         <div class="lifecycle__total"><dt>Order to door</dt><dd>${esc(durationText((d.total_s ?? NaN) * 1000))}</dd></div>
       </dl>
       ${waybills ? `<h4 class="subhead">Waybills</h4><ol class="waybills">${waybills}</ol>` : ""}`;
+  }
+
+  /** For an entity replay: the orders it carried in the window, each a link to its own replay. */
+  entityJobs() {
+    const byJob = new Map();
+    for (const event of this.manifest.events) {
+      if (!event.job) continue;
+      const row = byJob.get(event.job) || { job: event.job, first: event.ts, last: event.ts, label: "" };
+      row.first = Math.min(row.first, event.ts);
+      if (event.ts >= row.last) {
+        row.last = event.ts;
+        row.label = event.label || event.type;
+      }
+      byJob.set(event.job, row);
+    }
+    if (!byJob.size) return `<p class="muted">No order in this window.</p>`;
+    const dataset = this.manifest.scope.dataset;
+    const rows = [...byJob.values()]
+      .sort((a, b) => a.first - b.first)
+      .map((r) => {
+        const href = `?${new URLSearchParams({ dataset, job: r.job, t: String(r.first) })}`;
+        return `<li><a class="mono" href="${esc(href)}">${esc(r.job)}</a> ${this.time(r.first)}–${this.time(r.last)}
+          <div class="muted small">${esc(r.label)}</div></li>`;
+      })
+      .join("");
+    return `<p class="muted small">${byJob.size} order${byJob.size === 1 ? "" : "s"} in this window; each opens its own replay.</p><ol class="entity-jobs">${rows}</ol>`;
   }
 
   renderRoundChips(current) {
@@ -137,11 +164,18 @@ export class Inspector {
     this.renderRoundChips(round);
     const box = this.root.querySelector("[data-round]");
     if (!box) return round;
+    if (!this.manifest.rounds.length) {
+      box.closest(".inspector__section").hidden = true;
+      return round;
+    }
     if (!round) {
       box.innerHTML = `<p class="muted">No dispatch round yet at this moment. The first is at ${this.manifest.rounds[0] ? this.time(this.manifest.rounds[0].ts) : "–"}.</p>`;
       return round;
     }
     const chosen = round.candidates.find((c) => c.chosen);
+    const declined = (this.manifest.job?.waybills || []).find(
+      (w) => w.round === round.round && w.entity === round.assigned_to && w.outcome === "rejected",
+    );
     const decision =
       round.decision === "assigned"
         ? `Assigned to <strong class="mono">${esc(round.assigned_to)}</strong>`
@@ -153,7 +187,9 @@ export class Inspector {
         ? `<p class="eta-check">Logged ETA <strong>${esc(durationText(chosen.eta_s * 1000))}</strong>${
             chosen.actual_s !== null && chosen.actual_s !== undefined
               ? ` · actual <strong>${esc(durationText(chosen.actual_s * 1000))}</strong> <span class="${chosen.actual_s > chosen.eta_s * 1.25 ? "text-danger" : "muted"}">(${chosen.actual_s >= chosen.eta_s ? "+" : ""}${esc(durationText((chosen.actual_s - chosen.eta_s) * 1000))})</span>`
-              : ` · actual arrival not logged`
+              : declined
+                ? ` · <span class="text-danger">declined${declined.reason ? ` (${esc(reasonText(declined.reason))})` : ""}</span>: the order went back to dispatch`
+                : ` · arrival at the pickup not logged`
           }</p>`
         : "";
     const rows = round.candidates
@@ -178,13 +214,14 @@ export class Inspector {
     box.innerHTML = `
       <header class="round__head">
         <h3 class="mono">${esc(round.round)}</h3>
-        <p class="muted">${this.time(round.ts)} · ${esc(round.strategy)}${round.strategy_version ? ` ${esc(round.strategy_version)}` : ""} · ${num(round.jobs_in_round)} orders in the round${round.latency_ms !== null && round.latency_ms !== undefined ? ` · decided in ${num(round.latency_ms, 0)} ms` : ""}</p>
+        <p class="muted">${this.time(round.ts)} · ${esc(round.strategy)}${round.strategy_version && !round.strategy_version.startsWith(round.strategy) ? ` ${esc(round.strategy_version)}` : ""} · ${num(round.jobs_in_round)} order${round.jobs_in_round === 1 ? "" : "s"} in the round${round.latency_ms !== null && round.latency_ms !== undefined ? ` · decided in ${num(round.latency_ms, 0)} ms` : ""}</p>
+        ${round.error ? `<p class="text-danger small">The round failed: ${esc(round.error)}</p>` : ""}
       </header>
       <p class="round__decision">${decision}</p>
       ${eta}
       <p class="muted small" data-testid="candidates-logged">${round.candidates_logged ?? round.candidates.length} candidate${(round.candidates_logged ?? round.candidates.length) === 1 ? "" : "s"} logged for this order${excluded.length ? `, ${excluded.length} nearby excluded` : ""}</p>
       <div class="table-scroll"><table class="table table--compact candidates">
-        <thead><tr><th class="num">#</th><th>Candidate</th><th class="num">Score</th><th class="num">ETA</th><th class="num">Distance</th><th class="num" title="Age of the position the dispatcher used">Fix age</th></tr></thead>
+        <thead><tr><th class="num">#</th><th>Candidate</th><th class="num">Score</th><th class="num">ETA</th><th class="num" title="Distance to the pickup">Dist.</th><th class="num" title="Age of the position the dispatcher used">Fix</th></tr></thead>
         <tbody>${rows || '<tr><td colspan="6" class="muted">No candidate was logged for this order.</td></tr>'}</tbody>
       </table></div>
       ${whyNot ? `<h4 class="subhead">Why not…</h4><ul class="why-not">${whyNot}</ul>` : `<p class="muted small">No nearby courier was logged as excluded in this round.</p>`}`;

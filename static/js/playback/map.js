@@ -1,8 +1,10 @@
-// The playback map: a plotly `scattermap` underneath (the basemap style from settings, the roads the
-// dataset knows, or the density of its tracks), and a canvas above it for everything that moves — markers
-// with fading trails, the round under the playhead, pickup and dropoff, anomalies — projected with the
-// map's own Web Mercator view and redrawn every animation frame.
+// The playback map, two canvases: underneath, the basemap (raster tiles from a tile server when one is
+// configured), the roads the dataset knows, or, for data without a road graph, the density of its tracks;
+// on top, everything that moves — markers with fading trails, the round under the playhead, pickup and
+// dropoff, anomaly marks — redrawn every animation frame. No WebGL and no map library, so the first frame
+// needs neither, and panning and zooming stay smooth on a software renderer.
 
+import { MapView } from "./mapview.js";
 import { E7, haversineM } from "./tracks.js";
 import { FLAG_GAP, FLAG_JUMP, FLAG_STALE } from "./chunk.js";
 
@@ -12,153 +14,216 @@ export const ROLE_COLOURS = {
   offered: "#0d9488",
   excluded: "#94a3b8",
 };
-const ROAD_COLOURS = { primary: "#cbd5e1", secondary: "#d6dde8", tertiary: "#e2e8f0" };
+const ROAD_COLOURS = {
+  arterial: "#c3ccd9",
+  primary: "#c3ccd9",
+  bridge: "#94a3b8",
+  secondary: "#d6dde8",
+  local: "#e2e8f0",
+  tertiary: "#e2e8f0",
+};
+const ROAD_WIDTHS = { arterial: 3, primary: 3, bridge: 3.5, secondary: 2 };
 const TRAIL_MS = 90_000;
 const TRAIL_BANDS = 6;
 
-/** A score in [lo, hi] as a colour from red (worst) through amber to green (best). */
+/**
+ * A score in [lo, hi] as a shade from light (lowest) to dark (highest) teal. Strategies disagree on whether
+ * a high score is good (a utility) or bad (a cost), so the scale says only "low → high"; the chosen
+ * candidate is drawn apart, in the assigned colour.
+ */
 export function scoreColour(score, lo, hi) {
-  if (score === null || score === undefined || !(hi > lo)) return "#64748b";
-  const f = Math.min(1, Math.max(0, (score - lo) / (hi - lo)));
-  const hue = 8 + f * 122;
-  return `hsl(${hue.toFixed(0)} 70% 42%)`;
-}
-
-function zoomFor(bounds, width, height) {
-  if (!bounds) return 12;
-  const latSpan = Math.max(1e-4, bounds.lat_max - bounds.lat_min);
-  const lonSpan = Math.max(1e-4, bounds.lon_max - bounds.lon_min);
-  const worldPx = 512;
-  const zx = Math.log2((width * 0.82 * 360) / (worldPx * lonSpan));
-  const latRad = (((bounds.lat_max + bounds.lat_min) / 2) * Math.PI) / 180;
-  const zy = Math.log2((height * 0.82 * 360 * Math.cos(latRad)) / (worldPx * latSpan));
-  return Math.max(2, Math.min(18, Math.min(zx, zy)));
+  if (score === null || score === undefined) return "#94a3b8";
+  const f = hi > lo ? Math.min(1, Math.max(0, (score - lo) / (hi - lo))) : 0.5;
+  const light = 72 - f * 46;
+  return `hsl(178 70% ${light.toFixed(0)}%)`;
 }
 
 export class PlaybackMap {
-  constructor(container, { style, manifest, onEntityClick }) {
+  constructor(container, { tiles, manifest, onEntityClick }) {
     this.container = container;
-    this.style = style || "white-bg";
+    this.tileUrl = tiles || "";
     this.manifest = manifest;
     this.onEntityClick = onEntityClick;
-    this.plot = container.querySelector("[data-map-plot]");
+    this.baseCanvas = container.querySelector("[data-map-base]");
+    this.base = this.baseCanvas.getContext("2d");
     this.canvas = container.querySelector("[data-map-canvas]");
     this.ctx = this.canvas.getContext("2d");
+    this.view = new MapView();
     this.follow = null;
     this.highlight = null;
     this.lastDraw = null;
     this.hitTargets = [];
+    this.roads = null;
+    this.density = null;
+    this.tileImages = new Map();
+    this.baseDirty = true;
   }
 
-  async init(roads) {
-    const rect = this.plot.getBoundingClientRect();
-    const b = this.manifest.bounds;
-    const center = b ? { lat: (b.lat_min + b.lat_max) / 2, lon: (b.lon_min + b.lon_max) / 2 } : { lat: 0, lon: 0 };
-    const traces = [];
-    if (roads) traces.push(...roadTraces(roads));
-    this.roadsShown = Boolean(roads);
-    const layout = {
-      map: { style: this.style, center, zoom: zoomFor(b, rect.width, rect.height) },
-      margin: { l: 0, r: 0, t: 0, b: 0 },
-      showlegend: false,
-      dragmode: "pan",
-      paper_bgcolor: "#f8fafc",
-    };
-    if (!traces.length) traces.push({ type: "scattermap", lat: [], lon: [], mode: "markers", hoverinfo: "skip" });
-    await window.Plotly.newPlot(this.plot, traces, layout, {
-      displaylogo: false,
-      scrollZoom: true,
-      responsive: true,
-      modeBarButtonsToRemove: ["select2d", "lasso2d", "toImage"],
-    });
-    this.map = this.plot._fullLayout?.map?._subplot?.map || null;
-    const redraw = () => this.lastDraw && this.draw(...this.lastDraw);
-    if (this.map) {
-      this.map.on("move", redraw);
-      this.map.on("resize", () => {
-        this.resize();
-        redraw();
-      });
-    }
-    this.plot.on?.("plotly_relayout", redraw);
+  init(roads) {
+    this.roadsDoc = roads;
+    this.roads = roads ? roadSegments(roads) : null;
     this.resize();
+    this.view.fit(this.manifest.bounds || roadsBounds(roads));
+    this.baseDirty = true;
     new ResizeObserver(() => {
       this.resize();
-      redraw();
+      this.changed();
     }).observe(this.container);
-    // The canvas lets pointer events through to the map (pan, zoom); clicks that did not drag pick an entity.
-    let down = null;
-    this.container.addEventListener("pointerdown", (event) => {
-      down = [event.clientX, event.clientY];
+    this.interactions();
+  }
+
+  /** The view moved or a layer changed: redraw the basemap and the moving layer on the next frame. */
+  changed() {
+    this.baseDirty = true;
+    if (this.lastDraw) this.draw(...this.lastDraw);
+  }
+
+  interactions() {
+    const el = this.canvas;
+    let drag = null;
+    el.addEventListener("pointerdown", (event) => {
+      el.setPointerCapture(event.pointerId);
+      drag = { x: event.clientX, y: event.clientY, moved: 0 };
     });
-    this.container.addEventListener("click", (event) => {
-      if (down && Math.hypot(event.clientX - down[0], event.clientY - down[1]) > 4) return;
-      this.clicked(event);
+    el.addEventListener("pointermove", (event) => {
+      if (!drag) {
+        this.hovered(event);
+        return;
+      }
+      const dx = event.clientX - drag.x;
+      const dy = event.clientY - drag.y;
+      drag.moved += Math.abs(dx) + Math.abs(dy);
+      drag.x = event.clientX;
+      drag.y = event.clientY;
+      this.view.pan(dx, dy);
+      this.changed();
     });
-    this.container.addEventListener("mousemove", (event) => this.hovered(event));
+    el.addEventListener("pointerup", (event) => {
+      if (drag && drag.moved < 5) this.clicked(event);
+      drag = null;
+    });
+    el.addEventListener(
+      "wheel",
+      (event) => {
+        event.preventDefault();
+        const rect = el.getBoundingClientRect();
+        this.view.zoomAround(-event.deltaY * 0.0025, event.clientX - rect.left, event.clientY - rect.top);
+        this.changed();
+      },
+      { passive: false },
+    );
+    el.addEventListener("dblclick", (event) => {
+      const rect = el.getBoundingClientRect();
+      this.view.zoomAround(1, event.clientX - rect.left, event.clientY - rect.top);
+      this.changed();
+    });
+    for (const button of this.container.querySelectorAll("[data-zoom]")) {
+      button.addEventListener("click", () => {
+        const step = Number(button.dataset.zoom);
+        if (step === 0) this.view.fit(this.manifest.bounds || roadsBounds(this.roadsDoc));
+        else this.view.zoomAround(step, this.view.width / 2, this.view.height / 2);
+        this.changed();
+      });
+    }
   }
 
   /** Draw the density of the tracks themselves, for datasets without a road graph. */
   showDensity(tracks) {
-    if (this.roadsShown || this.densityShown) return;
+    if (this.roads) return;
     const lat = [];
     const lon = [];
     for (const track of tracks) {
-      const step = Math.max(1, Math.floor(track.n / 2000));
+      const step = Math.max(1, Math.floor(track.n / 3000));
       for (let i = 0; i < track.n; i += step) {
         lat.push(track.lat[i] * E7);
         lon.push(track.lon[i] * E7);
       }
     }
-    if (!lat.length) return;
-    this.densityShown = true;
-    window.Plotly.addTraces(this.plot, {
-      type: "densitymap",
-      lat,
-      lon,
-      radius: 6,
-      opacity: 0.45,
-      showscale: false,
-      hoverinfo: "skip",
-      colorscale: [
-        [0, "rgba(148,163,184,0)"],
-        [1, "rgba(100,116,139,0.9)"],
-      ],
-    });
+    if (lat.length <= (this.density?.lat.length || 0)) return;
+    this.density = { lat, lon };
+    this.changed();
   }
 
   resize() {
-    const rect = this.plot.getBoundingClientRect();
+    const rect = this.container.getBoundingClientRect();
     const ratio = window.devicePixelRatio || 1;
     this.width = rect.width;
     this.height = rect.height;
-    this.canvas.width = Math.round(rect.width * ratio);
-    this.canvas.height = Math.round(rect.height * ratio);
-    this.canvas.style.width = `${rect.width}px`;
-    this.canvas.style.height = `${rect.height}px`;
-    this.ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    this.view.width = rect.width;
+    this.view.height = rect.height;
+    for (const [canvas, ctx] of [
+      [this.baseCanvas, this.base],
+      [this.canvas, this.ctx],
+    ]) {
+      canvas.width = Math.round(rect.width * ratio);
+      canvas.height = Math.round(rect.height * ratio);
+      canvas.style.width = `${rect.width}px`;
+      canvas.style.height = `${rect.height}px`;
+      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    }
+    this.baseDirty = true;
   }
 
   project(lat, lon) {
-    if (this.map) return this.map.project([lon, lat]);
-    // Web Mercator from the layout's centre and zoom (512-pixel world at zoom 0, as MapLibre).
-    const view = this.plot._fullLayout.map;
-    const scale = 512 * 2 ** view.zoom;
-    const mx = (l) => ((l + 180) / 360) * scale;
-    const my = (p) => {
-      const s = Math.sin((p * Math.PI) / 180);
-      return (0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI)) * scale;
-    };
-    return { x: this.width / 2 + mx(lon) - mx(view.center.lon), y: this.height / 2 + my(lat) - my(view.center.lat) };
+    return this.view.project(lat, lon);
   }
 
   centreOn(lat, lon) {
-    if (this.map) this.map.jumpTo({ center: [lon, lat] });
+    this.view.lat = lat;
+    this.view.lon = lon;
+    this.baseDirty = true;
+  }
+
+  drawBase() {
+    const ctx = this.base;
+    ctx.clearRect(0, 0, this.width, this.height);
+    ctx.fillStyle = "#f8fafc";
+    ctx.fillRect(0, 0, this.width, this.height);
+    if (this.tileUrl) this.drawTiles(ctx);
+    if (this.roads) {
+      for (const [cls, segments] of this.roads) {
+        ctx.strokeStyle = ROAD_COLOURS[cls] || "#e2e8f0";
+        ctx.lineWidth = (ROAD_WIDTHS[cls] || 1.2) * Math.max(0.5, Math.min(1.6, (this.view.zoom - 11) / 3));
+        ctx.lineCap = "round";
+        ctx.beginPath();
+        for (let i = 0; i < segments.length; i += 4) {
+          const p = this.view.project(segments[i], segments[i + 1]);
+          const q = this.view.project(segments[i + 2], segments[i + 3]);
+          ctx.moveTo(p.x, p.y);
+          ctx.lineTo(q.x, q.y);
+        }
+        ctx.stroke();
+      }
+    } else if (this.density) {
+      ctx.fillStyle = "rgba(100, 116, 139, 0.16)";
+      const { lat, lon } = this.density;
+      for (let i = 0; i < lat.length; i++) {
+        const p = this.view.project(lat[i], lon[i]);
+        ctx.fillRect(p.x - 2, p.y - 2, 4, 4);
+      }
+    }
+    this.baseDirty = false;
+  }
+
+  drawTiles(ctx) {
+    for (const tile of this.view.tiles()) {
+      const key = `${tile.z}/${tile.x}/${tile.y}`;
+      let image = this.tileImages.get(key);
+      if (!image) {
+        image = new Image();
+        image.crossOrigin = "anonymous";
+        image.onload = () => this.changed();
+        image.src = this.tileUrl.replace("{z}", tile.z).replace("{x}", tile.x).replace("{y}", tile.y);
+        this.tileImages.set(key, image);
+      }
+      if (image.complete && image.naturalWidth) ctx.drawImage(image, tile.left, tile.top, tile.size, tile.size);
+    }
   }
 
   /** Everything that moves, at playhead `t`. `scene` holds the tracks, the entities and the round to show. */
   draw(t, scene) {
     this.lastDraw = [t, scene];
+    if (this.baseDirty) this.drawBase();
     const ctx = this.ctx;
     ctx.clearRect(0, 0, this.width, this.height);
     this.hitTargets = [];
@@ -315,8 +380,8 @@ export class PlaybackMap {
       }
       if (!at) continue;
       const p = this.project(at.lat, at.lon);
-      ctx.globalAlpha = fade * (candidate.chosen ? 1 : 0.75);
-      ctx.strokeStyle = scoreColour(candidate.score, lo, hi);
+      ctx.globalAlpha = fade * (candidate.chosen ? 1 : 0.8);
+      ctx.strokeStyle = candidate.chosen ? ROLE_COLOURS.assigned : scoreColour(candidate.score, lo, hi);
       ctx.lineWidth = candidate.chosen ? 4 : 2;
       ctx.setLineDash(candidate.chosen ? [] : [6, 4]);
       ctx.beginPath();
@@ -346,34 +411,42 @@ export class PlaybackMap {
 
   hovered(event) {
     const target = this.hit(event);
-    this.plot.style.cursor = target ? "pointer" : "";
-    this.container.title = target
+    this.canvas.style.cursor = target ? "pointer" : "grab";
+    this.canvas.title = target
       ? `${target.entity.id} (${target.entity.role}) — ${target.here.kind === "fix" ? "at a logged fix" : target.here.kind === "interpolated" ? "between fixes (interpolated)" : "no fix: last position held"}`
       : "";
   }
 }
 
-function roadTraces(roads) {
+/** The road graph as flat [lat1, lon1, lat2, lon2, …] segments per road class. */
+export function roadSegments(roads) {
   const byClass = new Map();
   for (const [a, b, cls] of roads.edges) {
-    const key = roads.classes ? roads.classes[cls] ?? cls : cls;
-    if (!byClass.has(key)) byClass.set(key, { lat: [], lon: [] });
-    const line = byClass.get(key);
+    const key = roads.classes ? (roads.classes[cls] ?? cls) : cls;
     const p = roads.nodes[a];
     const q = roads.nodes[b];
     if (!p || !q) continue;
-    line.lat.push(p[0], q[0], null);
-    line.lon.push(p[1], q[1], null);
+    if (!byClass.has(key)) byClass.set(key, []);
+    byClass.get(key).push(p[0], p[1], q[0], q[1]);
   }
-  return [...byClass.entries()].map(([cls, line]) => ({
-    type: "scattermap",
-    mode: "lines",
-    lat: line.lat,
-    lon: line.lon,
-    hoverinfo: "skip",
-    line: { color: ROAD_COLOURS[cls] || "#e2e8f0", width: cls === "primary" ? 3 : cls === "secondary" ? 2 : 1.2 },
-    name: String(cls),
-  }));
+  // Minor roads first, so the arterials and bridges are drawn over them.
+  const order = (cls) => (ROAD_WIDTHS[cls] || 1);
+  return [...byClass.entries()].sort((x, y) => order(x[0]) - order(y[0]));
+}
+
+function roadsBounds(roads) {
+  if (!roads || !roads.nodes?.length) return null;
+  let latMin = Infinity;
+  let latMax = -Infinity;
+  let lonMin = Infinity;
+  let lonMax = -Infinity;
+  for (const [lat, lon] of roads.nodes) {
+    latMin = Math.min(latMin, lat);
+    latMax = Math.max(latMax, lat);
+    lonMin = Math.min(lonMin, lon);
+    lonMax = Math.max(lonMax, lon);
+  }
+  return { lat_min: latMin, lat_max: latMax, lon_min: lonMin, lon_max: lonMax };
 }
 
 export { haversineM };

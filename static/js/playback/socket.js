@@ -53,6 +53,8 @@ export class PlaybackSocket {
   received(data) {
     if (data instanceof ArrayBuffer) {
       const chunk = chunkDecode(data);
+      // Decoded: its credit goes back to the server (docs/protocol.md, flow control by credit).
+      this.ws.send(JSON.stringify({ op: "ack", id: chunk.requestId }));
       const waiter = this.pending.get(chunk.requestId);
       if (!waiter) return; // an answer for a scope that was replaced
       this.pending.delete(chunk.requestId);

@@ -53,6 +53,7 @@ export class Timeline {
     const m = this.manifest;
     const lanes = [];
     if (m.job) lanes.push("Order");
+    else if (m.events?.some((e) => e.job)) lanes.push("Orders");
     if (m.rounds?.length) lanes.push("Rounds");
     for (const entity of m.entities.filter((e) => e.role !== "excluded").slice(0, 6)) {
       lanes.push(entity.id);
@@ -95,6 +96,19 @@ export class Timeline {
           line: { color: "#b91c1c", width: 1.5, dash: "dash" },
         });
       }
+    }
+    if (!m.job && lanes.includes("Orders")) {
+      const events = m.events.filter((e) => e.job);
+      traces.push({
+        type: "scatter",
+        mode: "markers",
+        x: events.map((e) => this.x(e.ts)),
+        y: events.map(() => y("Orders")),
+        marker: { size: 8, symbol: "diamond", color: "#0f172a", line: { color: "#fff", width: 1 } },
+        text: events.map((e) => `${e.job} · ${e.label || e.type}`),
+        hovertemplate: "%{text}<br>%{x}<extra></extra>",
+        name: "orders",
+      });
     }
     if (m.rounds?.length) {
       traces.push({
@@ -168,6 +182,11 @@ export class Timeline {
     let peak = 1;
     for (let i = 0; i < track.n; i++) peak = Math.max(peak, Math.min(v[i], 25));
     for (let i = 0; i < track.n; i += step) {
+      // A dropout breaks the line instead of bridging it.
+      if (i >= step && track.ts[i] - track.ts[i - step] > 60_000 * step) {
+        xs.push(null);
+        ys.push(null);
+      }
       xs.push(this.x(track.ts[i]));
       ys.push(base - 0.32 + (0.64 * Math.min(v[i], 25)) / peak);
     }
@@ -202,6 +221,7 @@ export class Timeline {
     }
     const a = this.px(range[0]);
     const b = this.px(range[1]);
+    if (a === null || b === null) return;
     this.loopBand.hidden = false;
     this.loopBand.style.left = `${a}px`;
     this.loopBand.style.width = `${Math.max(2, b - a)}px`;
