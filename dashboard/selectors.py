@@ -15,6 +15,8 @@ from typing import Any, Generic, TypeVar
 
 import pandas as pd
 
+from playback.selectors import IncidentRow
+from playback.services import incident_describe
 from storage.connections import warehouses
 from storage.warehouse.base import WarehouseError
 
@@ -62,19 +64,16 @@ def optional_int(value: Any) -> int | None:
     return None if plain is None else int(plain)
 
 
-def _optional_float(value: Any) -> float | None:
+def optional_float(value: Any) -> float | None:
+    """A frame cell as a float, or None for SQL NULL."""
     plain = _cell(value)
     return None if plain is None else float(plain)
 
 
-def _optional_str(value: Any) -> str | None:
+def optional_str(value: Any) -> str | None:
+    """A frame cell as a str, or None for SQL NULL."""
     plain = _cell(value)
     return None if plain is None else str(plain)
-
-
-def _optional_bool(value: Any) -> bool | None:
-    plain = _cell(value)
-    return None if plain is None else bool(plain)
 
 
 def _answer_read(
@@ -109,3 +108,43 @@ def _totals_from_frame(frame: pd.DataFrame) -> list[DatasetTotals]:
 def warehouse_overview() -> WarehouseAnswer[list[DatasetTotals]]:
     """Per dataset the warehouse holds: jobs, events, rounds and candidates (query `dataset_counts`)."""
     return _answer_read("dataset_counts", {}, _totals_from_frame)
+
+
+#: Incident kinds the warehouse finds on any dataset; the others come only from simulator manifests.
+FOUND_KINDS = frozenset({"late", "redispatched", "gps_jump", "stale_fix"})
+
+
+def _found_from_frame(frame: pd.DataFrame) -> list[IncidentRow]:
+    rows: list[IncidentRow] = []
+    for row in frame.to_dict("records"):
+        kind = str(row["kind"])
+        magnitude = optional_float(row["magnitude"]) or 0.0
+        entity = optional_str(row["entity"])
+        job = optional_str(row["job"])
+        item = {
+            "kind": kind,
+            "entity": entity,
+            "jobs": [job] if job else [],
+            "late_s": round(magnitude),
+            "rejections": round(magnitude),
+            "jump_m": round(magnitude),
+            "age_s": round(magnitude),
+        }
+        rows.append(
+            IncidentRow(
+                dataset=str(row["dataset"]),
+                kind=kind,
+                ts=optional_int(row["ts"]) or 0,
+                jobs=(job,) if job else (),
+                entity=entity,
+                description=incident_describe(item),
+                rank=(optional_int(row["rank"]) or 1) - 1,
+            )
+        )
+    return rows
+
+
+def incidents_found() -> WarehouseAnswer[list[IncidentRow]]:
+    """The worst few late, re-dispatched, GPS-jump and stale-fix incidents of every dataset (query
+    `incidents_found`), from the facts alone."""
+    return _answer_read("incidents_found", {}, _found_from_frame)

@@ -59,10 +59,12 @@ def home(request: HttpRequest) -> HttpResponse:
         if answer is not None and answer.single_playable is not None and not answer.problems:
             return redirect(playback_url(answer.single_playable))
     overview: WarehouseAnswer[list[DatasetTotals]] | None = None
+    found: WarehouseAnswer[list[selectors.IncidentRow]] | None = None
     incidents: list[selectors.IncidentRow] = []
     if answer is None:
         overview = warehouse_selectors.warehouse_overview()
-        incidents = selectors.incidents_list(limit=INCIDENTS_SHOWN)
+        found = warehouse_selectors.incidents_found()
+        incidents = _incidents_merge(found, selectors.incidents_list(limit=INCIDENTS_SHOWN))
     context = {
         "form": form,
         "datasets": known,
@@ -70,8 +72,22 @@ def home(request: HttpRequest) -> HttpResponse:
         "overview": overview,
         "answer": answer,
         "incidents": incidents,
+        "incidents_found": found,
     }
     return render(request, "dashboard/home.html", context)
+
+
+def _incidents_merge(
+    found: WarehouseAnswer[list[selectors.IncidentRow]], recorded: Sequence[selectors.IncidentRow]
+) -> list[selectors.IncidentRow]:
+    """The warehouse's finds on every dataset, plus the recorded kinds it cannot find (cross-river, failed
+    rounds, dry areas), worst of each kind and dataset first; recorded finds stand in when it failed."""
+    from_warehouse = found.value if found.value is not None else []
+    kept = [r for r in recorded if r.kind not in warehouse_selectors.FOUND_KINDS or found.value is None]
+    order = list(selectors.INCIDENT_LABELS)
+    rows = [*from_warehouse, *kept]
+    rows.sort(key=lambda r: (r.rank, r.dataset, order.index(r.kind) if r.kind in order else len(order), r.ts))
+    return rows[:INCIDENTS_SHOWN]
 
 
 def _dataset_rows(

@@ -16,6 +16,8 @@ import pyarrow as pa
 
 from pipeline.events import JOB_EVENT_TYPES
 from pipeline.gps import GpsChunk
+from playback.reconstruction.anomalies import JUMP_MIN_M, JUMP_SPEED_MPS, STALE_REPEAT_MS
+from playback.reconstruction.geo import step_metres
 from storage.tracks.types import Int64Array, StoredEvent
 from storage.warehouse.schema import TABLE_SCHEMAS
 
@@ -151,6 +153,10 @@ def _candidates(dataset: str, pairs: list[tuple[StoredEvent, str]]) -> pa.Table:
         columns["distance_m"] += [c.get("distance_m") for c in candidates]
         columns["assigned"] += [(c["job"], c["entity"]) in assigned for c in candidates]
         columns["features"] += [_json_text(c.get("features")) for c in candidates]
+        positions = [c.get("entity_pos") or {} for c in candidates]
+        columns["pos_ts"] += [p.get("ts") for p in positions]
+        columns["pos_lat"] += [p.get("lat") for p in positions]
+        columns["pos_lon"] += [p.get("lon") for p in positions]
         columns["city"] += [city] * n
     columns["dataset"] = [dataset] * len(columns["ts"])
     return _table("candidates", columns)
@@ -187,3 +193,54 @@ def gps_fact_table(*, chunk: GpsChunk, rows: Int64Array) -> pa.Table:
         city,
     ]
     return pa.Table.from_arrays(columns, schema=fact_schema("gps"))
+
+
+def gps_anomaly_table(*, chunk: GpsChunk, rows: Int64Array) -> pa.Table:
+    """The `gps_anomalies` rows among the fixes `rows` of a chunk: every jump, and each stale run once.
+
+    The rules are playback's (playback/reconstruction/anomalies.py): a jump is a step faster than
+    JUMP_SPEED_MPS and longer than JUMP_MIN_M; a stale run repeats one position exactly for STALE_REPEAT_MS
+    or more (its row is the fix where it became stale). Steps are taken inside the chunk only, so a jump
+    across two loads' boundary is not seen here (playback still flags it)."""
+    batch = chunk.batch
+    codes = batch.entity_codes[rows].astype(np.int64)
+    ts = batch.ts[rows].astype(np.int64)
+    order = np.lexsort((ts, codes))
+    picked = rows[order]
+    codes, ts = codes[order], ts[order]
+    lat_e7 = np.round(batch.lat[picked] * 1e7).astype(np.int32)
+    lon_e7 = np.round(batch.lon[picked] * 1e7).astype(np.int32)
+    if picked.size < 2:
+        return _table("gps_anomalies", {name: [] for name in fact_schema("gps_anomalies").names})
+    same_entity = codes[1:] == codes[:-1]
+    dt = np.maximum(np.diff(ts), 1)
+    steps = step_metres(lat_e7, lon_e7)
+    speed = steps / (dt / 1000.0)
+    jump = same_entity & (speed > JUMP_SPEED_MPS) & (steps > JUMP_MIN_M)
+    repeat = np.concatenate(
+        ([False], same_entity & (lat_e7[1:] == lat_e7[:-1]) & (lon_e7[1:] == lon_e7[:-1]))
+    )
+    run_start = np.maximum.accumulate(np.where(repeat, 0, np.arange(picked.size)))
+    stale_now = repeat & (ts - ts[run_start] >= STALE_REPEAT_MS)
+    first_stale = stale_now & ~np.concatenate(([False], stale_now[:-1]))
+    jump_at = np.flatnonzero(jump) + 1
+    stale_at = np.flatnonzero(first_stale)
+    at = np.concatenate((jump_at, stale_at))
+    kinds = ["jump"] * jump_at.size + ["stale"] * stale_at.size
+    step_values: list[float | None] = [float(v) for v in steps[jump_at - 1]] + [None] * stale_at.size
+    speed_values: list[float | None] = [float(v) for v in speed[jump_at - 1]] + [None] * stale_at.size
+    source = picked[at]
+    return _table(
+        "gps_anomalies",
+        {
+            "entity": [batch.entity_names[int(c)] for c in batch.entity_codes[source]],
+            "ts": ts[at].tolist(),
+            "kind": kinds,
+            "step_m": step_values,
+            "speed_mps": speed_values,
+            "lat": batch.lat[source].tolist(),
+            "lon": batch.lon[source].tolist(),
+            "dataset": [chunk.dataset] * at.size,
+            "city": [chunk.city_names[int(c)] for c in chunk.city_codes[source]],
+        },
+    )

@@ -33,7 +33,7 @@ from tqdm import tqdm
 from pipeline.city import city_document_parse
 from pipeline.contract import Reject, RowError, TimeBounds, time_bounds_now
 from pipeline.events import JOB_EVENT_TYPES, event_normalise
-from pipeline.facts import event_fact_tables, gps_fact_table
+from pipeline.facts import event_fact_tables, gps_anomaly_table, gps_fact_table
 from pipeline.gps import UNKNOWN_CITY, GpsChunk, GpsRowBuffer, gps_row_is_fix, gps_table_validate
 from pipeline.quarantine import QuarantineFile, quarantine_path
 from pipeline.readers import (
@@ -154,10 +154,14 @@ class _Load:
         counts.stored += result.stored
         counts.duplicates += result.duplicates
         conflicts = result.conflict_rows
-        if self.warehouse_gps:
-            rows = np.setdiff1d(np.arange(len(chunk.batch), dtype=np.int64), conflicts, assume_unique=True)
-            if len(rows):
-                self._facts_write({"gps": gps_fact_table(chunk=chunk, rows=rows)})
+        rows = np.setdiff1d(np.arange(len(chunk.batch), dtype=np.int64), conflicts, assume_unique=True)
+        if len(rows):
+            # Jumps and stale fixes always reach the warehouse (the incident finder reads them); every fix
+            # only when asked.
+            tables = {"gps_anomalies": gps_anomaly_table(chunk=chunk, rows=rows)}
+            if self.warehouse_gps:
+                tables["gps"] = gps_fact_table(chunk=chunk, rows=rows)
+            self._facts_write(tables)
         if not len(conflicts):
             return []
         raws = raw_rows(chunk.source_rows[conflicts])
@@ -446,7 +450,7 @@ def ingest_paths(
 def _warehouse_dataset_drop(root: Path, dataset: str) -> None:
     """Delete every event-table partition of one dataset (the GPS table is left alone)."""
     for table in TABLES:
-        if table != "gps":
+        if table not in ("gps", "gps_anomalies"):
             shutil.rmtree(root / table / f"dataset={dataset}", ignore_errors=True)
 
 

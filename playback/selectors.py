@@ -328,6 +328,7 @@ INCIDENT_LABELS = {
     "redispatched": "Re-dispatched",
     "cross_river": "Cross-river",
     "gps_jump": "GPS jump",
+    "stale_fix": "Stale fix",
     "failed_round": "Failed round",
     "dry_area": "Dry area",
 }

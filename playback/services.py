@@ -61,6 +61,10 @@ def incident_describe(item: Mapping[str, Any]) -> str:
         return f"{text} while carrying {', '.join(jobs)}" if jobs else text
     if kind == "failed_round":
         return f"{item.get('round', 'a round')} failed ({item.get('strategy', '?')}): {item.get('error', '')}"
+    if kind == "stale_fix":
+        age = int(item.get("age_s") or 0)
+        text = f"dispatched on a {_minutes(age)} old fix of {entity or 'a courier'}"
+        return f"{text} for {jobs[0]}" if jobs else text
     if kind == "dry_area":
         return f"{item.get('area', 'an area')} in {item.get('zone', '?')} ran out of bikes"
     return kind.replace("_", " ")

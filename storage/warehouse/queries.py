@@ -113,6 +113,7 @@ QUERIES: dict[str, NamedQuery] = {
         _query_load("dataset_counts"),
         _query_load("job_row", params=("dataset", "job")),
         _query_load("job_find", params=tuple(f"job{i}" for i in range(1, 9))),
+        _query_load("incidents_found"),
     )
 }
 

@@ -60,6 +60,10 @@ TABLE_SCHEMAS: dict[str, pa.Schema] = {
         ("distance_m", pa.float64(), True),
         ("assigned", pa.bool_(), False),
         ("features", pa.string(), True),
+        # The fix the dispatcher used for this candidate (entity_pos), when the round logged it.
+        ("pos_ts", pa.int64(), True),
+        ("pos_lat", pa.float64(), True),
+        ("pos_lon", pa.float64(), True),
     ),
     "entity_states": _schema(
         ("event_id", pa.string(), False),
@@ -74,6 +78,18 @@ TABLE_SCHEMAS: dict[str, pa.Schema] = {
         ("unit", pa.string(), False),
         ("variant", pa.string(), False),
         ("ts", pa.int64(), False),
+    ),
+    # GPS jumps and stale (repeated) fixes found at ingest, one row per flagged fix: the incident finder
+    # reads these instead of every fix. `step_m` is the distance from the previous fix, `speed_mps` the
+    # speed it implies.
+    "gps_anomalies": _schema(
+        ("entity", pa.string(), False),
+        ("ts", pa.int64(), False),
+        ("kind", pa.string(), False),
+        ("step_m", pa.float64(), True),
+        ("speed_mps", pa.float64(), True),
+        ("lat", pa.float64(), False),
+        ("lon", pa.float64(), False),
     ),
     "gps": _schema(
         ("entity", pa.string(), False),
@@ -94,6 +110,7 @@ TABLE_IDENTITY: dict[str, tuple[str, ...]] = {
     "entity_states": ("event_id",),
     "experiment_assignments": ("event_id",),
     "gps": ("entity", "ts"),
+    "gps_anomalies": ("entity", "ts", "kind"),
 }
 
 #: Whitelist of fact table names: the only table identifiers any SQL text may be built from.

@@ -66,7 +66,7 @@ def test_login_and_search_an_order_opens_its_replay(
     settings.TRACK_STORES = stores
     dataset_write()
     user = django_user_model.objects.create_user(username="ops-e2e", password="a long e2e password")
-    user.groups.add(Group.objects.get(name="ops"))
+    user.groups.add(Group.objects.get_or_create(name="ops")[0])
 
     script_errors: list[str] = []
     page.on("pageerror", lambda error: script_errors.append(str(error)))

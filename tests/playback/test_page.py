@@ -15,7 +15,7 @@ def ops_client(client, django_user_model):
     from django.contrib.auth.models import Group
 
     user = django_user_model.objects.create_user(username="olu", password="correct horse battery")
-    user.groups.add(Group.objects.get(name="ops"))
+    user.groups.add(Group.objects.get_or_create(name="ops")[0])
     client.force_login(user)
     return client
 

@@ -307,3 +307,12 @@ def test_identifier_outside_whitelist_is_rejected(warehouse):
 def test_engine_error_becomes_warehouse_error(warehouse):
     with pytest.raises(WarehouseError, match="no_such_table"):
         warehouse.execute("SELECT * FROM no_such_table")
+
+
+def test_incidents_found_ranks_each_kind_per_dataset(warehouse):
+    frame = warehouse.query("incidents_found").frame
+    assert list(frame.columns) == ["kind", "dataset", "ts", "job", "entity", "magnitude", "rank"]
+    assert set(frame["kind"]) <= {"late", "redispatched", "gps_jump", "stale_fix"}
+    assert (frame["rank"] <= 5).all()
+    late = frame[frame["kind"] == "late"]
+    assert (late["magnitude"] > 0).all()

@@ -36,6 +36,7 @@ def test_schema_whitelist_and_partition_columns():
         "candidates",
         "entity_states",
         "experiment_assignments",
+        "gps_anomalies",
         "gps",
     }
     assert PARTITION_COLUMNS == ("dataset", "dt", "city")

@@ -268,6 +268,7 @@ def test_refresh_makes_a_new_table_visible(engine: str, tmp_path: Path) -> None:
                 "candidates",
                 "entity_states",
                 "experiment_assignments",
+                "gps_anomalies",
                 "gps",
             )
         ]

@@ -26,6 +26,7 @@ SAMPLE_PARAMS: dict[str, dict[str, object]] = {
     "dataset_counts": {},
     "job_row": {"dataset": "prod", "job": "order:1"},
     "job_find": {f"job{i}": f"order:{i}" for i in range(1, 9)},
+    "incidents_found": {},
 }
 
 
