@@ -94,3 +94,13 @@ def test_playback_needs_a_login(client):
     response = page(client, dataset="demo", job="order:1")
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+def test_the_page_preloads_every_playback_module(ops_client):
+    from pathlib import Path
+
+    html = page(ops_client, dataset="demo", job="order:1").content.decode()
+    modules = sorted(p.name for p in (Path(__file__).parents[2] / "static/js/playback").glob("*.js"))
+    assert modules, "the page's modules are where the template says"
+    for name in modules:
+        assert f'<link rel="modulepreload" href="/static/js/playback/{name}">' in html, name
