@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_DIR := var/demo
 
-.PHONY: demo test venv lint typecheck js services services-down unit postgres bench clean parity
+.PHONY: demo test venv lint typecheck js services services-down engines-up engines-down engines-status unit postgres bench clean parity
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/track_store.py
 
-test: $(STAMP) lint typecheck js services unit postgres
+test: $(STAMP) lint typecheck js services engines-up unit postgres
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -44,6 +44,17 @@ services: $(STAMP)
 
 services-down:
 	$(PYTHON) tools/services.py down
+
+# HBase, Trino and PrestoDB from Maven Central on loopback (tools/engines.py; cache in ~/.cache/dispatchscope).
+# Without Java or Maven it says so and the real-engine suites skip loudly (they fail under CI=true).
+engines-up: $(STAMP)
+	$(PY) tools/engines.py up
+
+engines-down:
+	$(PYTHON) tools/engines.py down
+
+engines-status: $(STAMP)
+	$(PY) tools/engines.py status
 
 unit: $(STAMP)
 	$(PY) -m pytest

@@ -7,7 +7,8 @@ JSON line. Positions are rounded to 1e-7 degree (the store's fixed point, and wh
 before any system sees them, so every system answers exactly the same question.
 
     python benchmarks/track_store.py --dsn "host=127.0.0.1 user=postgres dbname=postgres"
-    python benchmarks/track_store.py --backend hbase   # happybase against the in-process test server
+    python benchmarks/track_store.py --backend hbase   # real HBase from `make engines-up`, beside LMDB
+    python benchmarks/track_store.py --backend hbase --hbase-server test   # the in-process Thrift double
 """
 
 from __future__ import annotations
@@ -105,21 +106,51 @@ def events_jsonl(path: Path, lines: int) -> None:
             out.write(orjson.dumps(body) + b"\n")
 
 
+#: Which HBase `--backend hbase` measures: the real one tools/engines.py started, or the Thrift double.
+HBASE_SERVER = {"which": "real"}
+
+
 @contextlib.contextmanager
 def kv_backend(name: str, directory: Path) -> Iterator[SortedKV]:
-    """The key-value backend under test: LMDB, or happybase against the in-process Thrift server."""
+    """The key-value backend under test: LMDB, or happybase against real HBase (or the Thrift double)."""
     if name == "lmdb":
         from storage.kv.lmdb import LMDBStore
 
         yield LMDBStore(path=directory, map_size_gb=32)
         return
     from storage.kv.hbase import HBaseStore
-    from tests.servers.hbase_thrift import hbase_server
 
-    with hbase_server() as server:
-        store = HBaseStore.from_options({"host": server.host, "port": server.port, "prefix": directory.name})
-        store.create_tables()
+    if HBASE_SERVER["which"] == "test":
+        from tests.servers.hbase_thrift import hbase_server
+
+        with hbase_server() as server:
+            store = HBaseStore.from_options(
+                {"host": server.host, "port": server.port, "prefix": directory.name}
+            )
+            store.create_tables()
+            yield store
+        return
+    import happybase
+
+    from tests.engines import require_engine
+
+    engine = require_engine("hbase")
+    options = {"host": engine.host, "port": engine.port, "prefix": f"bench_{directory.name}", **engine.extra}
+    store = HBaseStore.from_options(
+        {k: options[k] for k in ("host", "port", "prefix", "transport", "protocol")}
+    )
+    store.create_tables()
+    try:
         yield store
+    finally:
+        store.close()
+        connection = happybase.Connection(
+            engine.host, engine.port, transport=store.transport, protocol=store.protocol
+        )
+        for table in connection.tables():
+            if table.decode().startswith(f"{store.prefix}_"):
+                connection.delete_table(table, disable=True)
+        connection.close()
 
 
 def table_bytes(kv: SortedKV, table: str) -> int:
@@ -267,8 +298,15 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=30, help="entity-hour queries per system")
     ap.add_argument("--dsn", default="host=127.0.0.1 user=postgres dbname=postgres")
     ap.add_argument("--backend", choices=("lmdb", "hbase"), default="lmdb")
+    ap.add_argument(
+        "--hbase-server",
+        choices=("real", "test"),
+        default="real",
+        help="real: the HBase `make engines-up` started; test: the in-process Thrift double",
+    )
     ap.add_argument("--no-baselines", action="store_true", help="skip PostgreSQL and DuckDB")
     args = ap.parse_args()
+    HBASE_SERVER["which"] = args.hbase_server
 
     out: dict[str, Any] = {"backend": args.backend}
     with tempfile.TemporaryDirectory(prefix="dispatchscope-bench-") as tmp_name:
@@ -308,16 +346,17 @@ def main() -> None:
     hbase = args.backend == "hbase"
     header = f"{'measure':<28} {'Dispatchscope':>14}"
     if hbase:
-        # The test server is Python in this process: this column is Thrift protocol overhead, not HBase.
-        header += f" {'via happybase*':>15}"
+        header += f" {'HBase*':>15}"
     print(header + f" {'PostgreSQL':>12} {'DuckDB':>10}")
     for name, mine, pg, duck in measures:
         line = f"{name:<28} {fmt(out.get(mine)):>14}"
         if hbase:
             line += f" {fmt(out.get('hbase_' + mine)):>15}"
         print(line + f" {fmt(out.get(pg) if pg else None):>12} {fmt(out.get(duck) if duck else None):>10}")
-    if hbase:
+    if hbase and args.hbase_server == "test":
         print("* happybase against the in-process HBase Thrift test server: protocol overhead, not HBase")
+    elif hbase:
+        print("* happybase through the Thrift gateway to a single-node HBase 2.6.1 on this machine")
     if "entity_hour_vs_postgres" in out:
         print(
             f"entity × 1 h: {out['entity_hour_vs_postgres']}× faster than PostgreSQL, "

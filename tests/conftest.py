@@ -10,6 +10,9 @@ from django.test import override_settings
 from storage.connections import track_stores
 from storage.tracks import TrackStore
 
+# The real engines' session fixtures (hbase_engine, trino_engine, presto_engine).
+pytest_plugins = ["tests.engines"]
+
 
 @pytest.fixture(autouse=True)
 def isolated_stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:

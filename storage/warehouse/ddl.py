@@ -5,11 +5,19 @@ external table `<catalog>.<schema>.<table>` (file columns of TABLE_SCHEMAS, then
 `dataset`, `dt`, `city`, last and in path order as the Hive connector requires), its partitions are registered
 with `system.sync_partition_metadata`, and `<catalog>.<schema>.jobs` is the view of sql/jobs_view.sql with
 its table names qualified (a view resolves names in the session that created it). Pure: text in, text out.
+
+A local warehouse (a directory on this machine) is named the way each engine's Hive connector reads it
+(`local_location`): Trino's native local file system takes `local:///<absolute path>` (catalog properties
+`fs.native-local.enabled=true`, `local.location=/`), while PrestoDB's Hadoop file system takes
+`file:///<absolute path>`. Trino 476 also accepts `file://` in the DDL but then lists no files, so its tables
+read empty. The schema of a local warehouse gets no location: its tables are all external, and Presto's file
+metastore refuses a schema location.
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import sqlglot
 from sqlglot import exp
@@ -35,12 +43,26 @@ def _string(text: str, *, engine: str) -> str:
     return exp.Literal.string(text).sql(dialect=engine)
 
 
+def local_location(*, engine: str, path: Path) -> str:
+    """The URI under which `engine`'s Hive connector reads the local directory `path` (see the module)."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; known: {', '.join(ENGINES)}")
+    # Neither connector percent-decodes these URIs, so the path goes in as it is.
+    absolute = path.resolve().as_posix()
+    return f"local://{absolute}" if engine == "trino" else f"file://{absolute}"
+
+
+def _is_local(location: str) -> bool:
+    return location.startswith(("/", "file:", "local:"))
+
+
 def ddl_statements(*, engine: str, location: str, catalog: str, schema: str) -> tuple[str, ...]:
     """Every statement, in run order, each without its terminating semicolon.
 
-    CREATE SCHEMA, then per table CREATE TABLE … WITH (external_location, format='PARQUET', partitioned_by)
-    and its partition sync CALL, then CREATE OR REPLACE VIEW jobs. ValueError on an unknown engine, a
-    catalog/schema that is not a plain identifier, or a location that is not a URI or absolute path.
+    CREATE SCHEMA (with a location unless the warehouse is local), then per table CREATE TABLE … WITH
+    (external_location, format='PARQUET', partitioned_by) and its partition sync CALL, then CREATE OR
+    REPLACE VIEW jobs. ValueError on an unknown engine, a catalog/schema that is not a plain identifier,
+    or a location that is not a URI or absolute path.
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; known: {', '.join(ENGINES)}")
@@ -49,13 +71,17 @@ def ddl_statements(*, engine: str, location: str, catalog: str, schema: str) -> 
     root = location.rstrip("/")
     if not root or not (root.startswith("/") or re.match(r"[a-z][a-z0-9+.-]*://", root)):
         raise ValueError(
-            f"location {location!r} must be a URI (s3://…, hdfs://…, file:///…) or an absolute path"
+            f"location {location!r} must be a URI (s3://…, hdfs://…, local:///…, file:///…) "
+            "or an absolute path"
         )
     if any(ord(char) < 32 for char in root):
         raise ValueError("location must not contain control characters")
 
     qualified = f"{catalog}.{schema}"
-    statements = [f"CREATE SCHEMA IF NOT EXISTS {qualified} WITH (location = {_string(root, engine=engine)})"]
+    create_schema = f"CREATE SCHEMA IF NOT EXISTS {qualified}"
+    if not _is_local(root):
+        create_schema += f" WITH (location = {_string(root, engine=engine)})"
+    statements = [create_schema]
     partitioned_by = ", ".join(_string(name, engine=engine) for name in PARTITION_COLUMNS)
     for table in TABLES:
         columns = [f"    {field.name} {column_sql_type(field.type)}" for field in TABLE_SCHEMAS[table]]

@@ -66,6 +66,8 @@ def test_login_and_search_an_order_opens_its_replay(
     settings.TRACK_STORES = stores
     dataset_write()
     user = django_user_model.objects.create_user(username="ops-e2e", password="a long e2e password")
+    # live_server's transactional database is flushed after each test, taking the migration's groups with it,
+    # so a test that runs after another e2e test must make the group it needs.
     user.groups.add(Group.objects.get_or_create(name="ops")[0])
 
     script_errors: list[str] = []

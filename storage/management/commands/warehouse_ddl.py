@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from storage.warehouse.ddl import ENGINES, ddl_render
+from storage.warehouse.ddl import ENGINES, ddl_render, local_location
 
 _DEFAULT_CATALOG = "hive"
 _DEFAULT_SCHEMA = "dispatch"
@@ -27,8 +27,9 @@ class Command(BaseCommand):
         parser.add_argument("--engine", required=True, choices=ENGINES, help="SQL engine the DDL is for")
         parser.add_argument(
             "--location",
-            help="the warehouse root as the engine's workers see it: s3://…, hdfs://…, file:///… "
-            "(default: WAREHOUSE_ROOT as a file:// URI)",
+            help="the warehouse root as the engine's workers see it: s3://…, hdfs://…, local:///… "
+            "(default: WAREHOUSE_ROOT as the engine reads a local directory: local:///… for Trino, "
+            "file:///… for Presto)",
         )
         parser.add_argument(
             "--catalog", help=f"Hive catalog (default: the WAREHOUSE setting's, else {_DEFAULT_CATALOG})"
@@ -39,7 +40,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         configured: dict[str, Any] = settings.WAREHOUSES["default"].get("OPTIONS", {})
-        location = options["location"] or Path(settings.WAREHOUSE_ROOT).resolve().as_uri()
+        location = options["location"] or local_location(
+            engine=options["engine"], path=Path(settings.WAREHOUSE_ROOT)
+        )
         catalog = options["catalog"] or configured.get("catalog") or _DEFAULT_CATALOG
         schema = options["schema"] or configured.get("schema") or _DEFAULT_SCHEMA
         try:

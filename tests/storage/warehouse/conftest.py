@@ -2,7 +2,9 @@
 
 To add a backend, append its name to WAREHOUSE_BACKENDS and a builder to WAREHOUSE_BUILDERS: a context
 manager taking the populated Parquet root and yielding a ready Warehouse (starting and stopping whatever
-server it needs).
+server it needs). `presto` and `trino` are the real engines `tools/engines.py up` started (skipped loudly
+without them, fatal under CI=true); the Presto-protocol test server is no longer a contract backend: it stays
+for the fault-injection and request-log tests of test_presto_backend.py.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ import pytest
 
 from storage.warehouse.base import Warehouse
 from storage.warehouse.duckdb import DuckDBWarehouse
-from tests.servers.presto_server import presto_warehouse_build, trino_warehouse_build
 from tests.storage.warehouse.fixtures import fixture_warehouse_write
+from tests.storage.warehouse.real_engines import presto_engine_build, trino_engine_build
 
 WAREHOUSE_BACKENDS = ["duckdb", "presto", "trino"]
 
@@ -33,8 +35,8 @@ def duckdb_build(root: Path) -> Iterator[Warehouse]:
 
 WAREHOUSE_BUILDERS: dict[str, Callable[[Path], AbstractContextManager[Warehouse]]] = {
     "duckdb": duckdb_build,
-    "presto": presto_warehouse_build,
-    "trino": trino_warehouse_build,
+    "presto": presto_engine_build,
+    "trino": trino_engine_build,
 }
 
 

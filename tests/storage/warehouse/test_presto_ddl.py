@@ -18,19 +18,24 @@ from django.core.management.base import CommandError
 from django.test import override_settings
 from sqlglot import exp
 
-from storage.warehouse.ddl import ENGINES, ddl_render, ddl_statements, jobs_view_sql
+from storage.warehouse.ddl import ENGINES, ddl_render, ddl_statements, jobs_view_sql, local_location
 from storage.warehouse.presto import PrestoWarehouse
 from storage.warehouse.schema import PARTITION_COLUMNS, TABLE_SCHEMAS, TABLES
 from tests.servers.presto_server import presto_server
 
 SNAPSHOT_DIR = Path(__file__).with_name("snapshots")
 LOCATION = "s3://dispatch-lake/warehouse"
+LOCAL_ROOT = Path("/srv/dispatchscope/warehouse")
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_ddl_matches_snapshot(engine: str) -> None:
-    ddl = ddl_render(engine=engine, location=LOCATION, catalog="hive", schema="dispatch")
-    path = SNAPSHOT_DIR / f"warehouse_ddl.{engine}.sql"
+@pytest.mark.parametrize(
+    ("engine", "where"), [(engine, where) for engine in ENGINES for where in ("remote", "local")]
+)
+def test_ddl_matches_snapshot(engine: str, where: str) -> None:
+    location = LOCATION if where == "remote" else local_location(engine=engine, path=LOCAL_ROOT)
+    ddl = ddl_render(engine=engine, location=location, catalog="hive", schema="dispatch")
+    name = "warehouse_ddl" if where == "remote" else "warehouse_ddl_local"
+    path = SNAPSHOT_DIR / f"{name}.{engine}.sql"
     if os.environ.get("UPDATE_SNAPSHOTS") == "1":
         path.write_text(ddl, encoding="utf-8")
     assert path.exists(), f"no snapshot {path.name}; run with UPDATE_SNAPSHOTS=1 to write it"
@@ -121,9 +126,21 @@ def test_command_prints_the_ddl_for_the_configured_root_and_schema(engine: str, 
     out = io.StringIO()
     with override_settings(WAREHOUSE_ROOT=tmp_path, WAREHOUSES=warehouses):
         call_command("warehouse_ddl", "--engine", engine, stdout=out)
-    expected = ddl_render(engine=engine, location=tmp_path.resolve().as_uri(), catalog="lake", schema="ops")
+    location = local_location(engine=engine, path=tmp_path)
+    expected = ddl_render(engine=engine, location=location, catalog="lake", schema="ops")
     assert out.getvalue() == expected
-    assert re.search(rf"external_location = '{re.escape(tmp_path.as_uri())}/job_events'", out.getvalue())
+    scheme = "local" if engine == "trino" else "file"
+    assert location == f"{scheme}://{tmp_path.resolve().as_posix()}"
+    assert re.search(rf"external_location = '{re.escape(location)}/job_events'", out.getvalue())
+    # A local warehouse's schema has no location: Presto's file metastore refuses one.
+    assert "CREATE SCHEMA IF NOT EXISTS lake.ops;" in out.getvalue()
+
+
+def test_local_location_is_what_each_connector_reads() -> None:
+    assert local_location(engine="trino", path=Path("/srv/w")) == "local:///srv/w"
+    assert local_location(engine="presto", path=Path("/srv/w")) == "file:///srv/w"
+    with pytest.raises(ValueError, match="unknown engine"):
+        local_location(engine="hive", path=Path("/srv/w"))
 
 
 def test_command_options_override_the_settings() -> None:
