@@ -6,12 +6,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_GET
 
 from dashboard import selectors as warehouse_selectors
 from dashboard.forms import SearchForm
+from dashboard.health import health_check
 from dashboard.roles import replay_required
 from dashboard.search import QueryError, SearchAnswer, SearchHit, search_answer
 from dashboard.selectors import DatasetTotals, WarehouseAnswer
@@ -105,3 +108,20 @@ def _store_unavailable(request: HttpRequest, exc: TrackStoreError) -> HttpRespon
     form = SearchForm(request.GET, datasets=[])
     context = {"form": form, "datasets": [], "answer": None, "store_error": str(exc)}
     return render(request, "dashboard/home.html", context, status=503)
+
+
+@login_not_required
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    """Each configured backend's state and latency as JSON; 200 when all answer, else 503.
+
+    Open to load balancers without a login; the engines' messages (which name hosts) only to signed-in users.
+    """
+    results = health_check()
+    healthy = all(result.state == "ok" for result in results)
+    with_message = bool(request.user.is_authenticated)
+    body = {
+        "status": "ok" if healthy else "degraded",
+        "backends": [result.as_dict(with_message=with_message) for result in results],
+    }
+    return JsonResponse(body, status=200 if healthy else 503)

@@ -88,6 +88,11 @@ def test_hbase_stopped_mid_scan_is_one_clear_error_and_the_next_request_works(
             assert "HBase Thrift server at" in page
             assert "is unreachable" in page
             assert "Traceback" not in page
+            health = user_client.get("/health/")
+            assert health.status_code == 503
+            track_store = next(row for row in health.json()["backends"] if row["kind"] == "track_store")
+            assert (track_store["engine"], track_store["state"]) == ("hbase", "error")
+            assert "HBase Thrift server at" in track_store["message"]
     finally:
         engine_start("hbase")
 
@@ -96,6 +101,9 @@ def test_hbase_stopped_mid_scan_is_one_clear_error_and_the_next_request_works(
     with override_settings(TRACK_STORES=_track_store_settings(store)):
         response = user_client.get("/")
         assert response.status_code == 200
+        health = user_client.get("/health/")
+        assert health.status_code == 200, health.content
+        assert {row["kind"]: row["state"] for row in health.json()["backends"]}["track_store"] == "ok"
 
 
 def test_trino_stopped_mid_query_is_one_clear_error_and_the_next_request_works(
@@ -136,9 +144,16 @@ def test_trino_stopped_mid_query_is_one_clear_error_and_the_next_request_works(
                 landing = search(user_client)
                 assert "Warehouse unavailable:" in landing
                 assert "Traceback" not in landing
+                health = user_client.get("/health/")
+                assert health.status_code == 503
+                row = next(row for row in health.json()["backends"] if row["kind"] == "warehouse")
+                assert (row["engine"], row["state"]) == ("trino", "error")
+                assert f"Trino coordinator at {where} is unreachable" in row["message"]
             finally:
                 engine_start("trino")
 
             # The next request, in the same process and through the same settings, is answered again.
             assert "answered by trino in" in search(user_client)
             assert "warehouse only" in search(user_client, q=JOB)
+            health = user_client.get("/health/")
+            assert health.status_code == 200, health.content

@@ -67,6 +67,9 @@ CREATE TABLE IF NOT EXISTS hive.dispatch.candidates (
     distance_m double,
     assigned boolean,
     features varchar,
+    pos_ts bigint,
+    pos_lat double,
+    pos_lon double,
     dataset varchar,
     dt varchar,
     city varchar
@@ -114,6 +117,26 @@ WITH (
 );
 
 CALL hive.system.sync_partition_metadata('dispatch', 'experiment_assignments', 'FULL');
+
+CREATE TABLE IF NOT EXISTS hive.dispatch.gps_anomalies (
+    entity varchar,
+    ts bigint,
+    kind varchar,
+    step_m double,
+    speed_mps double,
+    lat double,
+    lon double,
+    dataset varchar,
+    dt varchar,
+    city varchar
+)
+WITH (
+    external_location = 'local:///srv/dispatchscope/warehouse/gps_anomalies',
+    format = 'PARQUET',
+    partitioned_by = ARRAY['dataset', 'dt', 'city']
+);
+
+CALL hive.system.sync_partition_metadata('dispatch', 'gps_anomalies', 'FULL');
 
 CREATE TABLE IF NOT EXISTS hive.dispatch.gps (
     entity varchar,
